@@ -1,0 +1,105 @@
+# Helper functions that choose files; rules stay declarative.
+
+import json
+from pathlib import Path
+
+import grnbench.methods.registry as registry
+
+for _plugin in config.get("plugins", []):
+    registry.load_plugin(_plugin)
+
+RESULTS = config["results"]
+LOGS = f"{RESULTS}/logs"
+BENCH = f"{RESULTS}/benchmarks"
+SEEDS = config["seeds"]
+DATASETS = config["datasets"]
+SPLITS = config["splits"]
+METHODS = config["methods"]
+REGISTERED = registry.available()
+
+
+def _check_methods():
+    for name, m in METHODS.items():
+        if m.get("rule"):
+            if "kind" not in m:
+                raise ValueError(f"config: methods.{name}: a rule method needs 'kind' (supervised or unsupervised)")
+        elif name not in REGISTERED:
+            raise ValueError(
+                f"config: methods: unknown method {name!r}; registered: {sorted(REGISTERED)} "
+                "(or set 'rule: true' for a Snakemake rule of your own)"
+            )
+
+
+_check_methods()
+PY_METHODS = [m for m in METHODS if not METHODS[m].get("rule")]
+
+
+def _alt(names):
+    return "|".join(sorted(names)) if names else "__none__"
+
+
+wildcard_constraints:
+    dataset=_alt(DATASETS),
+    network="[A-Za-z0-9_-]+",
+    geneset="tfs[0-9]+",
+    split=_alt(["genelink", "genelink_released", "tf_holdout", "degree_matched"]),
+    method="[a-z][a-z0-9_]*",
+    seed="[0-9]+",
+
+
+def method_kind(method):
+    m = METHODS.get(method, {})
+    return m["kind"] if m.get("rule") else REGISTERED[method].kind
+
+
+def method_cfg(method, key):
+    return METHODS[method][key]
+
+
+def dataset_jobs():
+    """(dataset, network, geneset) combinations of the config."""
+    for ds, d in DATASETS.items():
+        for net in d["networks"]:
+            for gs in d["genesets"]:
+                yield ds, net, gs
+
+
+def splits_for(ds):
+    out = []
+    for sp in SPLITS:
+        if sp == "genelink_released" and not DATASETS[ds].get("released_splits"):
+            continue  # only datasets whose split files GENELink published
+        out.append(sp)
+    return out
+
+
+def job_dir(w):
+    return f"{RESULTS}/{w.dataset}/{w.network}/{w.geneset}"
+
+
+def get_metrics_files():
+    return [
+        f"{RESULTS}/{ds}/{net}/{gs}/{sp}/{m}/seed{s}/metrics.json"
+        for ds, net, gs in dataset_jobs()
+        for sp in splits_for(ds)
+        for m in METHODS
+        for s in SEEDS
+    ]
+
+
+def get_infer_benchmarks():
+    return [
+        f.replace(f"{RESULTS}/", f"{BENCH}/infer/", 1).replace("/metrics.json", ".tsv")
+        for f in get_metrics_files()
+    ]
+
+
+def get_edges_files():
+    return [f.replace("metrics.json", "edges.csv") for f in get_metrics_files()]
+
+
+def get_final_output():
+    out = [f"{RESULTS}/tables/metrics.tsv"]
+    out += [f"{RESULTS}/{ds}/{net}/{gs}/stats.json" for ds, net, gs in dataset_jobs()]
+    out += get_aggregate_outputs()
+    return out

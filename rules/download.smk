@@ -1,0 +1,42 @@
+# Download stage: GENELink folders at the pinned commit (git blob SHA-1 checked), BEELINE's
+# Zenodo archives and GEO supplementary files (sha256 recorded on first download). With
+# downloads.genelink_local_dir / downloads.local_dir set, files are copied from there and verified.
+
+
+rule download_genelink:
+    output:
+        f"{RESULTS}/downloads/genelink/{{network}}/{{cell}}/{{geneset}}/{{file}}",
+    log:
+        f"{LOGS}/download_genelink/{{network}}/{{cell}}/{{geneset}}/{{file}}.log",
+    params:
+        local_dir=config["downloads"]["genelink_local_dir"],
+        retries=config["downloads"]["retries"],
+    wildcard_constraints:
+        file="BL--ExpressionData.csv|BL--network.csv|TF.csv|Target.csv|Label.csv",
+        cell="[A-Za-z0-9_-]+",
+    retries: 1
+    resources:
+        mem_mb=500,
+        runtime=30,
+    conda:
+        "../envs/grnbench.yaml"
+    script:
+        "../workflow_scripts/download_genelink.py"
+
+
+rule download_source:
+    output:
+        f"{RESULTS}/downloads/sources/{{key}}",
+    log:
+        f"{LOGS}/download_source/{{key}}.log",
+    params:
+        local_dir=config["downloads"]["local_dir"],
+        retries=config["downloads"]["retries"],
+        lockfile=config["downloads"]["lockfile"],
+    resources:
+        mem_mb=500,
+        runtime=120,
+    conda:
+        "../envs/grnbench.yaml"
+    script:
+        "../workflow_scripts/download_source.py"

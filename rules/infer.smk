@@ -1,0 +1,30 @@
+# Infer stage: every registered method (config: methods) x split x seed writes the standard
+# prediction file edges.csv (Gene1,Gene2,EdgeWeight) and run.json (what produced it).
+# A method of your own can instead be any rule writing the same edges.csv (see README).
+
+
+rule infer:
+    input:
+        h5ad=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/data.h5ad",
+        split=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/split_seed{{seed}}.csv",
+    output:
+        edges=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}/edges.csv",
+        run=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}/run.json",
+    log:
+        f"{LOGS}/infer/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}.log",
+    benchmark:
+        f"{BENCH}/infer/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}.tsv"
+    wildcard_constraints:
+        method=_alt(PY_METHODS),
+    params:
+        preset=lambda w: method_cfg(w.method, "preset"),
+        method_params=lambda w: method_cfg(w.method, "params"),
+        device=config["device"],
+    threads: lambda w: method_cfg(w.method, "threads")
+    resources:
+        mem_mb=lambda w: method_cfg(w.method, "mem_mb"),
+        runtime=lambda w: method_cfg(w.method, "runtime"),
+    conda:
+        "../envs/grnbench.yaml"
+    script:
+        "../workflow_scripts/infer.py"

@@ -1,0 +1,94 @@
+"""Scores of a ranking against labels: AUROC, AUPRC (two definitions), AUPRC ratio, EPR, per-TF AUROC.
+
+Two AUPRC definitions are reported and named:
+
+- ``auprc``: average precision (scikit-learn's ``average_precision_score``), as GENELink and
+  scRegNet report it;
+- ``auprc_trapz``: area under the precision-recall curve by the trapezoid rule, as BEELINE
+  computes it (``sklearn.metrics.auc(recall, precision)``).
+
+``auprc_ratio`` divides ``auprc`` by the random predictor's AUPRC, which is the density
+(positive rate) of the scored pairs. ``epr`` is BEELINE's early precision ratio: with
+k = number of positives among the pairs, take the top-k pairs by score *including ties* with the
+k-th score (pairs with weight 0 are not predictions, as in BEELINE), and divide their precision by
+the density.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_auc_score
+
+from grnbench.errors import InputError
+
+METRICS = ("auroc", "auprc", "auprc_trapz", "auprc_ratio", "epr", "per_tf_auroc")
+
+
+def _check(y, s):
+    y = np.asarray(y, dtype=int)
+    s = np.asarray(s, dtype=float)
+    if y.shape != s.shape:
+        raise InputError("metrics", f"labels and scores differ in length ({len(y)} vs {len(s)})")
+    if not np.all(np.isfinite(s)):
+        raise InputError("metrics", f"{int((~np.isfinite(s)).sum())} scores are NaN or infinite")
+    if not set(np.unique(y)) <= {0, 1}:
+        raise InputError("metrics", "labels must be 0 or 1")
+    return y, s
+
+
+def early_precision_ratio(y, s) -> float:
+    """BEELINE's EPR (ties with the k-th score included; zero-weight pairs excluded)."""
+    y, s = _check(y, s)
+    k = int(y.sum())
+    density = k / len(y) if len(y) else float("nan")
+    nz = s != 0
+    if k == 0 or not nz.any():
+        return float("nan") if k == 0 else 0.0
+    ranked = np.sort(s[nz])[::-1]
+    kth = ranked[min(k, len(ranked)) - 1]
+    top = nz & (s >= kth)
+    return float(y[top].mean() / density)
+
+
+def per_tf_auroc(tf, y, s) -> float:
+    """Mean AUROC over TFs with at least one positive and one negative pair."""
+    df = pd.DataFrame({"tf": np.asarray(tf), "y": np.asarray(y, int), "s": np.asarray(s, float)})
+    vals = [roc_auc_score(g["y"], g["s"]) for _, g in df.groupby("tf", sort=True) if 0 < g["y"].sum() < len(g)]
+    return float(np.mean(vals)) if vals else float("nan")
+
+
+def score_ranking(y, s, tf=None) -> dict[str, float]:
+    """All metrics for labels ``y`` and scores ``s`` (optional ``tf`` per pair for per-TF AUROC)."""
+    y, s = _check(y, s)
+    n, npos = len(y), int(y.sum())
+    out = {"n_pairs": n, "n_pos": npos, "density": npos / n if n else float("nan")}
+    if npos == 0 or npos == n:
+        out.update({m: float("nan") for m in METRICS})
+        return out
+    prec, rec, _ = precision_recall_curve(y, s)
+    out["auroc"] = float(roc_auc_score(y, s))
+    out["auprc"] = float(average_precision_score(y, s))
+    out["auprc_trapz"] = float(auc(rec, prec))
+    out["auprc_ratio"] = out["auprc"] / out["density"]
+    out["epr"] = early_precision_ratio(y, s)
+    out["per_tf_auroc"] = per_tf_auroc(tf, y, s) if tf is not None else float("nan")
+    return out
+
+
+def attach_scores(pairs: pd.DataFrame, edges: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """Scores of ``pairs`` (TF, Target) looked up in a prediction file (Gene1, Gene2, EdgeWeight).
+
+    Pairs the prediction file lacks get a score below every predicted one (BEELINE gives them 0);
+    the number of such pairs is returned too.
+    """
+    e = edges.drop_duplicates(["Gene1", "Gene2"], keep="first")
+    key = pd.MultiIndex.from_frame(e[["Gene1", "Gene2"]].astype(str))
+    w = pd.Series(e["EdgeWeight"].to_numpy(float), index=key)
+    q = pd.MultiIndex.from_frame(pairs[["TF", "Target"]].astype(str))
+    s = w.reindex(q).to_numpy(float)
+    missing = int(np.isnan(s).sum())
+    if missing:
+        floor = (np.nanmin(w.to_numpy()) if len(w) else 0.0) - 1.0
+        s = np.where(np.isnan(s), floor, s)
+    return s, missing
