@@ -94,3 +94,15 @@ def test_gzip_roundtrip_and_truncation(tmp_path):
     notgz.write_text(TEXT)
     with pytest.raises(InputError, match="not a gzip file"):
         read_gzip_text(notgz)
+
+
+def test_member_through_existing_symlink_in_dest_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "link").symlink_to(outside, target_is_directory=True)
+    z = make_zip(tmp_path / "via.zip", {"link/x.txt": b"y"})
+    with pytest.raises(InputError, match="resolves outside"):
+        safe_extract_zip(z, dest)
+    assert list(outside.iterdir()) == []
