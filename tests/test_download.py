@@ -340,5 +340,10 @@ def test_fetch_source_from_local_dir_records_lock(tmp_path, no_network):
     out = dl.fetch_source("geo_hesc_timecourse", tmp_path / "raw", local_dir=local, lockfile=lock)
     assert out.name == "GSE75748_sc_time_course_ec.csv.gz"
     assert dl.read_lock(lock)["geo_hesc_timecourse"]["sha256"] == sha256(GOOD)
+    # Saved under another name (a workflow output), verified against the same lock entry.
+    other = dl.fetch_source(
+        "geo_hesc_timecourse", tmp_path / "raw2", local_dir=local, lockfile=lock, filename="hesc.gz"
+    )
+    assert other.name == "hesc.gz" and other.read_bytes() == GOOD
     with pytest.raises(InputError, match="unknown source key"):
         dl.fetch_source("nope", tmp_path, lockfile=lock)

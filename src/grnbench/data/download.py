@@ -553,12 +553,13 @@ def fetch_source(
     local_dir: str | os.PathLike | None = None,
     sources: str | os.PathLike = SOURCES,
     lockfile: str | os.PathLike | None = DOWNLOAD_LOCK,
+    filename: str | None = None,
     **fetch_kwargs,
 ) -> Path:
-    """Fetch one ``sources.tsv`` entry to ``dest_dir/<file>``.
+    """Fetch one ``sources.tsv`` entry to ``dest_dir/<file>`` (or ``dest_dir/<filename>``).
 
     Verified against its sha256/bytes when the table has them, otherwise against (or recorded into)
-    ``lockfile`` under ``key``. ``local_dir`` is a flat folder holding ``<file>``.
+    ``lockfile`` under ``key``. ``local_dir`` is a flat folder holding ``<file>`` (the table's name).
     """
     table = read_sources(sources)
     if key not in table:
@@ -566,7 +567,7 @@ def fetch_source(
     row = table[key]
     return fetch(
         row["url"],
-        Path(dest_dir) / row["file"],
+        Path(dest_dir) / (filename or row["file"]),
         sha256=row["sha256"] or None,
         size=_parse_size(row["bytes"], sources),
         local_dir=local_dir,
