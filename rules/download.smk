@@ -24,11 +24,18 @@ rule download_genelink:
         "../workflow_scripts/download_genelink.py"
 
 
+def source_path(key):
+    """Where a resources/sources.tsv entry lands: results/downloads/sources/<key>/<file>."""
+    from grnbench.data.download import read_sources
+
+    return f"{RESULTS}/downloads/sources/{key}/{read_sources()[key]['file']}"
+
+
 rule download_source:
     output:
-        f"{RESULTS}/downloads/sources/{{key}}",
+        f"{RESULTS}/downloads/sources/{{key}}/{{filename}}",
     log:
-        f"{LOGS}/download_source/{{key}}.log",
+        f"{LOGS}/download_source/{{key}}/{{filename}}.log",
     params:
         local_dir=config["downloads"]["local_dir"],
         retries=config["downloads"]["retries"],

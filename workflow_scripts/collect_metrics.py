@@ -5,5 +5,7 @@ from grnbench.workflow import rule_logging
 
 with rule_logging(snakemake):  # noqa: F821
     sm = snakemake  # noqa: F821
-    df = collect_metrics(list(sm.input.metrics), sm.output[0], benchmark_files=list(sm.params.benchmarks))
+    df = collect_metrics(
+        list(sm.input.metrics), sm.output[0], benchmark_files=list(sm.params.benchmarks)
+    )
     print(f"{len(df)} rows")

@@ -7,5 +7,10 @@ from grnbench.workflow import rule_logging
 
 with rule_logging(snakemake):  # noqa: F821
     sm = snakemake  # noqa: F821
-    fetch_source(sm.wildcards.key, Path(sm.output[0]).parent, local_dir=sm.params.local_dir,
-                 lockfile=sm.params.lockfile, retries=sm.params.retries)
+    fetch_source(
+        sm.wildcards.key,
+        Path(sm.output[0]).parent,
+        local_dir=sm.params.local_dir,
+        lockfile=sm.params.lockfile,
+        retries=sm.params.retries,
+    )

@@ -6,8 +6,15 @@ from grnbench.workflow import rule_logging
 with rule_logging(snakemake):  # noqa: F821
     sm = snakemake  # noqa: F821
     info = run_method(
-        sm.input.h5ad, sm.input.split, sm.output.edges, sm.output.run, method=sm.wildcards.method,
-        seed=int(sm.wildcards.seed), params=dict(sm.params.method_params), threads=sm.threads,
-        device=sm.params.device, preset=sm.params.preset,
+        sm.input.h5ad,
+        sm.input.split,
+        sm.output.edges,
+        sm.output.run,
+        method=sm.wildcards.method,
+        seed=int(sm.wildcards.seed),
+        params=dict(sm.params.method_params),
+        threads=sm.threads,
+        device=sm.params.device,
+        preset=sm.params.preset,
     )
     print(f"{sm.wildcards.method}: {info['fit_seconds']} s, labels {info['labels']}")

@@ -7,8 +7,11 @@ from grnbench.workflow import rule_logging
 with rule_logging(snakemake):  # noqa: F821
     sm = snakemake  # noqa: F821
     data = load_raw_dataset(
-        source=sm.params.source, geneset=sm.wildcards.geneset, pvalue=sm.params.pvalue,
-        name=sm.params.name, **dict(sm.input),
+        source=sm.params.source,
+        geneset=sm.wildcards.geneset,
+        pvalue=sm.params.pvalue,
+        name=sm.params.name,
+        **dict(sm.input),
     )
     stats = save_dataset(data, sm.output.h5ad, sm.output.stats)
     to_genelink_folder(data, sm.output.genelink)

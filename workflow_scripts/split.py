@@ -7,7 +7,12 @@ from grnbench.workflow import rule_logging
 with rule_logging(snakemake):  # noqa: F821
     sm = snakemake  # noqa: F821
     summary = make_split(
-        sm.input.h5ad, sm.output.split, protocol=sm.params.protocol, seed=int(sm.wildcards.seed),
-        network=sm.wildcards.network, params=sm.params.split_params, released_dir=sm.params.released_dir,
+        sm.input.h5ad,
+        sm.output.split,
+        protocol=sm.params.protocol,
+        seed=int(sm.wildcards.seed),
+        network=sm.wildcards.network,
+        params=sm.params.split_params,
+        released_dir=sm.params.released_dir,
     )
     write_json(summary, sm.output.summary)

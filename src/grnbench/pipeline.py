@@ -230,7 +230,13 @@ def load_raw_dataset(*, source: str, geneset: str, name: str, expression, networ
     """
     from grnbench.data.dataset import make_adata
     from grnbench.data.preprocess import restrict_network, select_genes
-    from grnbench.data.readers import check_tfs, read_genelink_folder, read_network, read_pseudotime, read_tfs
+    from grnbench.data.readers import (
+        check_tfs,
+        read_genelink_folder,
+        read_network,
+        read_pseudotime,
+        read_tfs,
+    )
     from grnbench.data.readers import read_expression as _read_expr
 
     if source == "genelink":

@@ -52,8 +52,10 @@ def read_expression(path: str | os.PathLike) -> pd.DataFrame:
     df = _read_csv(path, index_col=0)
     if df.shape[0] == 0 or df.shape[1] == 0:
         raise InputError(path, f"expected genes x cells with at least one of each, got {df.shape}")
+    # pandas renames duplicated header names ("c1" -> "c1.1"); read the header as written
+    header = _read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0, 1:]
     df.index = df.index.astype(str)
-    df.columns = df.columns.astype(str)
+    df.columns = pd.Index(header.astype(str).to_numpy())
     _check_unique(df.index, path, "gene")
     _check_unique(df.columns, path, "cell")
     num = df.apply(pd.to_numeric, errors="coerce")
