@@ -22,7 +22,9 @@ def _check_methods():
     for name, m in METHODS.items():
         if m.get("rule"):
             if "kind" not in m:
-                raise ValueError(f"config: methods.{name}: a rule method needs 'kind' (supervised or unsupervised)")
+                raise ValueError(
+                    f"config: methods.{name}: a rule method needs 'kind' (supervised or unsupervised)"
+                )
         elif name not in REGISTERED:
             raise ValueError(
                 f"config: methods: unknown method {name!r}; registered: {sorted(REGISTERED)} "
@@ -89,8 +91,11 @@ def get_metrics_files():
 
 def get_infer_benchmarks():
     return [
-        f.replace(f"{RESULTS}/", f"{BENCH}/infer/", 1).replace("/metrics.json", ".tsv")
-        for f in get_metrics_files()
+        f"{BENCH}/infer/{ds}/{net}/{gs}/{sp}/{m}/seed{s}.tsv"
+        for ds, net, gs in dataset_jobs()
+        for sp in splits_for(ds)
+        for m in METHODS
+        for s in SEEDS
     ]
 
 
@@ -103,3 +108,51 @@ def get_final_output():
     out += [f"{RESULTS}/{ds}/{net}/{gs}/stats.json" for ds, net, gs in dataset_jobs()]
     out += get_aggregate_outputs()
     return out
+
+
+def preprocess_inputs(w):
+    d = DATASETS[w.dataset]
+    raw = f"{RESULTS}/raw/{w.dataset}"
+    if d["source"] == "simulate":
+        return {
+            "expression": f"{raw}/ExpressionData.csv",
+            "pseudotime": f"{raw}/PseudoTime.csv",
+            "tfs": f"{raw}/TFs.csv",
+            "network": f"{raw}/refNetwork.csv",
+        }
+    if d["source"] == "geo":  # BEELINE-format files rebuilt from GEO by rules/geo.smk
+        return {
+            "expression": f"{raw}/ExpressionData.csv",
+            "pseudotime": f"{raw}/PseudoTime.csv",
+            "tfs": f"{raw}/TFs.csv",
+            "network": f"{raw}/network_{w.network}.csv",
+        }
+    if d["source"] == "beeline":
+        f = d["files"]
+        out = {
+            "expression": f["expression"],
+            "tfs": f["tfs"],
+            "network": f["networks"][w.network],
+        }
+        if f.get("pseudotime"):
+            out["pseudotime"] = f["pseudotime"]
+        return out
+    folder = f"{RESULTS}/downloads/genelink/{w.network}/{d['cell']}/{w.geneset}"
+    return {
+        "expression": f"{folder}/BL--ExpressionData.csv",
+        "network": f"{folder}/BL--network.csv",
+        "tfs": f"{folder}/TF.csv",
+        "targets": f"{folder}/Target.csv",
+    }
+
+
+def released_dir(w):
+    tmpl = DATASETS[w.dataset].get("released_splits")
+    return tmpl.format(network=w.network, geneset=w.geneset) if tmpl else None
+
+
+def source_path(key):
+    """Where a resources/sources.tsv entry lands: results/downloads/sources/<key>/<file>."""
+    from grnbench.data.download import read_sources
+
+    return f"{RESULTS}/downloads/sources/{key}/{read_sources()[key]['file']}"

@@ -8,27 +8,20 @@ rule download_genelink:
         f"{RESULTS}/downloads/genelink/{{network}}/{{cell}}/{{geneset}}/{{file}}",
     log:
         f"{LOGS}/download_genelink/{{network}}/{{cell}}/{{geneset}}/{{file}}.log",
-    params:
-        local_dir=config["downloads"]["genelink_local_dir"],
-        retries=config["downloads"]["retries"],
     wildcard_constraints:
         file="BL--ExpressionData.csv|BL--network.csv|TF.csv|Target.csv|Label.csv",
         cell="[A-Za-z0-9_-]+",
     retries: 1
+    conda:
+        "../envs/grnbench.yaml"
     resources:
         mem_mb=500,
         runtime=30,
-    conda:
-        "../envs/grnbench.yaml"
+    params:
+        local_dir=config["downloads"]["genelink_local_dir"],
+        retries=config["downloads"]["retries"],
     script:
         "../workflow_scripts/download_genelink.py"
-
-
-def source_path(key):
-    """Where a resources/sources.tsv entry lands: results/downloads/sources/<key>/<file>."""
-    from grnbench.data.download import read_sources
-
-    return f"{RESULTS}/downloads/sources/{key}/{read_sources()[key]['file']}"
 
 
 rule download_source:
@@ -36,14 +29,14 @@ rule download_source:
         f"{RESULTS}/downloads/sources/{{key}}/{{filename}}",
     log:
         f"{LOGS}/download_source/{{key}}/{{filename}}.log",
+    conda:
+        "../envs/grnbench.yaml"
+    resources:
+        mem_mb=500,
+        runtime=120,
     params:
         local_dir=config["downloads"]["local_dir"],
         retries=config["downloads"]["retries"],
         lockfile=config["downloads"]["lockfile"],
-    resources:
-        mem_mb=500,
-        runtime=120,
-    conda:
-        "../envs/grnbench.yaml"
     script:
         "../workflow_scripts/download_source.py"

@@ -13,14 +13,14 @@ rule evaluate:
         f"{LOGS}/evaluate/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}.log",
     benchmark:
         f"{BENCH}/evaluate/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}.tsv"
-    params:
-        kind=lambda w: method_kind(w.method),
-        run=lambda w: f"{job_dir(w)}/{w.split}/{w.method}/seed{w.seed}/run.json",
+    conda:
+        "../envs/grnbench.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../envs/grnbench.yaml"
+    params:
+        kind=lambda w: method_kind(w.method),
+        run=lambda w: f"{job_dir(w)}/{w.split}/{w.method}/seed{w.seed}/run.json",
     script:
         "../workflow_scripts/evaluate.py"
 
@@ -38,12 +38,12 @@ rule collect_metrics:
         f"{LOGS}/collect_metrics.log",
     benchmark:
         f"{BENCH}/collect_metrics.tsv"
-    params:
-        benchmarks=get_infer_benchmarks(),
+    conda:
+        "../envs/grnbench.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../envs/grnbench.yaml"
+    params:
+        benchmarks=get_infer_benchmarks(),
     script:
         "../workflow_scripts/collect_metrics.py"

@@ -16,15 +16,15 @@ rule infer:
         f"{BENCH}/infer/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}.tsv"
     wildcard_constraints:
         method=_alt(PY_METHODS),
-    params:
-        preset=lambda w: method_cfg(w.method, "preset"),
-        method_params=lambda w: method_cfg(w.method, "params"),
-        device=config["device"],
+    conda:
+        "../envs/grnbench.yaml"
     threads: lambda w: method_cfg(w.method, "threads")
     resources:
         mem_mb=lambda w: method_cfg(w.method, "mem_mb"),
         runtime=lambda w: method_cfg(w.method, "runtime"),
-    conda:
-        "../envs/grnbench.yaml"
+    params:
+        preset=lambda w: method_cfg(w.method, "preset"),
+        method_params=lambda w: method_cfg(w.method, "params"),
+        device=config["device"],
     script:
         "../workflow_scripts/infer.py"

@@ -1,11 +1,6 @@
 # Split stage: one seeded split per protocol and seed; check_split proves it clean.
 
 
-def released_dir(w):
-    tmpl = DATASETS[w.dataset].get("released_splits")
-    return tmpl.format(network=w.network, geneset=w.geneset) if tmpl else None
-
-
 rule split:
     input:
         h5ad=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/data.h5ad",
@@ -16,14 +11,14 @@ rule split:
         f"{LOGS}/split/{{dataset}}/{{network}}/{{geneset}}/{{split}}/seed{{seed}}.log",
     benchmark:
         f"{BENCH}/split/{{dataset}}/{{network}}/{{geneset}}/{{split}}/seed{{seed}}.tsv"
+    conda:
+        "../envs/grnbench.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         protocol=lambda w: w.split,
         split_params=lambda w: config["split_params"].get(w.split, {}),
         released_dir=released_dir,
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../envs/grnbench.yaml"
     script:
         "../workflow_scripts/split.py"
