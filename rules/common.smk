@@ -146,9 +146,33 @@ def preprocess_inputs(w):
     }
 
 
-def released_dir(w):
-    tmpl = DATASETS[w.dataset].get("released_splits")
-    return tmpl.format(network=w.network, geneset=w.geneset) if tmpl else None
+def split_inputs(w):
+    """The dataset, plus GENELink's released split files for the genelink_released protocol."""
+    out = {"h5ad": f"{job_dir(w)}/data.h5ad"}
+    if w.split != "genelink_released":
+        return out
+    d = DATASETS[w.dataset]
+    rel = d.get("released_splits")
+    if (
+        rel == "download"
+    ):  # resources/sources.tsv keys genelink_released_<cell>_<geneset>_<part>
+        for part in ("train", "val", "test"):
+            out[part] = source_path(f"genelink_released_{d['cell']}_{w.geneset}_{part}")
+    else:
+        folder = rel.format(network=w.network, geneset=w.geneset)
+        names = {
+            "train": "Train_set.csv",
+            "val": "Validation_set.csv",
+            "test": "Test_set.csv",
+        }
+        out.update({p: f"{folder}/{n}" for p, n in names.items()})
+    if d["source"] == "genelink":
+        out["targets"] = (
+            f"{RESULTS}/downloads/genelink/{w.network}/{d['cell']}/{w.geneset}/Target.csv"
+        )
+    else:
+        out["targets"] = f"{job_dir(w)}/genelink_files/Target.csv"
+    return out
 
 
 def source_path(key):

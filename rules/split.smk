@@ -3,7 +3,7 @@
 
 rule split:
     input:
-        h5ad=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/data.h5ad",
+        unpack(split_inputs),
     output:
         split=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/split_seed{{seed}}.csv",
         summary=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/split_seed{{seed}}.json",
@@ -19,6 +19,5 @@ rule split:
     params:
         protocol=lambda w: w.split,
         split_params=lambda w: config["split_params"].get(w.split, {}),
-        released_dir=released_dir,
     script:
         "../workflow_scripts/split.py"

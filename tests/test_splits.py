@@ -126,3 +126,24 @@ def test_released_split_reader(tmp_path, data):
 
     with pytest.raises(InputError, match=r"Test_set.csv \(row 2\).*99999"):
         sp.read_genelink_split(tmp_path, data, tmp_path / "Target.csv")
+
+
+@pytest.mark.parametrize("geneset", ["tfs500", "tfs1000"])
+def test_released_mesc_splits_are_clean_and_degree_prior_is_strong(shared_data, geneset):
+    """GENELink's released mESC splits pass check_split; the label-only prior scores high on them."""
+    from sklearn.metrics import roc_auc_score
+
+    from grnbench.data.dataset import GRNData, make_adata
+
+    root = shared_data / "genelink" / "specific" / "mESC" / geneset
+    genes = pd.read_csv(root / "Target.csv", index_col=0)["Gene"].tolist()
+    tfs = pd.read_csv(root / "TF.csv", index_col=0)["TF"].tolist()
+    net = pd.read_csv(root / "BL--network.csv")[["Gene1", "Gene2"]]
+    expr = pd.DataFrame(np.zeros((2, len(genes))), columns=genes, index=["c1", "c2"])  # labels only
+    data = GRNData(make_adata(expr, tfs, net))
+    s = sp.read_genelink_split(shared_data / "genelink" / "demo_splits" / "mESC" / geneset, data, root / "Target.csv")
+    summary = sp.check_split(s, data, verbose=False)
+    assert summary["test"]["positives"] > 1000
+    test = s[s.Part == "test"]
+    auroc = roc_auc_score(test.Label, get("degree_prior")().score_pairs(data, s, test, seed=0))
+    assert auroc > 0.75, auroc

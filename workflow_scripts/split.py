@@ -13,6 +13,8 @@ with rule_logging(snakemake):  # noqa: F821
         seed=int(sm.wildcards.seed),
         network=sm.wildcards.network,
         params=sm.params.split_params,
-        released_dir=sm.params.released_dir,
+        released={
+            k: sm.input[k] for k in ("train", "val", "test", "targets") if k in sm.input.keys()
+        },
     )
     write_json(summary, sm.output.summary)

@@ -30,8 +30,14 @@ def _simulate(args) -> int:
 def _split(args) -> int:
     from grnbench.pipeline import make_split
 
+    released = None
+    if args.released_dir:
+        from grnbench.data.splits import RELEASED_FILES
+
+        released = {p: f"{args.released_dir}/{n}" for p, n in RELEASED_FILES.items()}
+        released["targets"] = args.targets or f"{args.released_dir}/Target.csv"
     make_split(args.data, args.out, protocol=args.protocol, seed=args.seed, network=args.network,
-               released_dir=args.released_dir)
+               released=released)
     return 0
 
 
@@ -90,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--protocol", default="genelink")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--network", default="specific")
-    s.add_argument("--released-dir")
+    s.add_argument("--released-dir", help="folder of GENELink's Train_set/Validation_set/Test_set.csv")
+    s.add_argument("--targets", help="the Target.csv the released files index (default: in --released-dir)")
     s.set_defaults(fn=_split)
 
     s = sub.add_parser("infer", help="run one method on one split")

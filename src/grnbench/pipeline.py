@@ -36,7 +36,7 @@ def split_mode(network: str, mode: str = "auto") -> str:
 
 def make_split(
     data_path, out_path, *, protocol: str, seed: int, network: str = "", params: dict | None = None,
-    released_dir=None,
+    released: dict | None = None,
 ) -> dict:
     """Build one split, prove it clean with ``check_split`` and write it (CSV) atomically."""
     from grnbench.data import splits as sp
@@ -50,10 +50,10 @@ def make_split(
     elif protocol == "degree_matched":
         df = sp.degree_matched_split(data, seed, k=int(params.get("k", 1)))
     elif protocol == "genelink_released":
-        if not released_dir:
+        # released = {"train", "val", "test": split files, "targets": the Target.csv they index}
+        if not released:
             raise InputError(f"split {protocol}", "this dataset has no released split files (config key 'released_splits')")
-        df = sp.read_genelink_split(released_dir, data, Path(released_dir) / "Target.csv"
-                                    if (Path(released_dir) / "Target.csv").exists() else params["target_file"])
+        df = sp.read_genelink_split({p: released[p] for p in sp.PARTS}, data, released["targets"])
     else:
         raise InputError("config: splits", f"unknown split protocol {protocol!r}; known: {SPLIT_PROTOCOLS}")
     summary = sp.check_split(df, data)

@@ -171,19 +171,28 @@ def degree_matched_split(data: GRNData, seed: int, k: int = 1) -> pd.DataFrame:
     return out
 
 
-def read_genelink_split(folder: str | os.PathLike, data: GRNData, target_file: str | os.PathLike) -> pd.DataFrame:
+RELEASED_FILES = {"train": "Train_set.csv", "val": "Validation_set.csv", "test": "Test_set.csv"}
+
+
+def read_genelink_split(
+    source: str | os.PathLike | dict, data: GRNData, target_file: str | os.PathLike
+) -> pd.DataFrame:
     """GENELink's released ``Train_set.csv``, ``Validation_set.csv``, ``Test_set.csv``.
 
+    ``source`` is their folder or a mapping ``{"train": path, "val": path, "test": path}``.
     Their ``TF`` / ``Target`` columns are row indices into ``Target.csv`` (``,Gene,index``).
     """
-    folder = Path(folder)
+    if isinstance(source, dict):
+        files = {part: Path(source[part]) for part in PARTS}
+    else:
+        files = {part: Path(source) / name for part, name in RELEASED_FILES.items()}
     targets = pd.read_csv(target_file, index_col=0)
     if not {"Gene", "index"} <= set(targets.columns):
         raise InputError(target_file, "expected columns ',Gene,index'")
     name_of = dict(zip(targets["index"].astype(int), targets["Gene"].astype(str)))
     frames = []
-    for fname, part in (("Train_set.csv", "train"), ("Validation_set.csv", "val"), ("Test_set.csv", "test")):
-        path = folder / fname
+    for part in PARTS:
+        path = files[part]
         if not path.exists():
             raise InputError(path, "released split file is missing")
         df = pd.read_csv(path, index_col=0)
