@@ -22,6 +22,7 @@ rule infer:
     resources:
         mem_mb=lambda w: method_cfg(w.method, "mem_mb"),
         runtime=lambda w: method_cfg(w.method, "runtime"),
+        gpu=lambda w: method_cfg(w.method, "gpus"),
     params:
         preset=lambda w: method_cfg(w.method, "preset"),
         method_params=lambda w: method_cfg(w.method, "params"),
