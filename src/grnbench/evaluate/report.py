@@ -1,0 +1,274 @@
+"""Aggregate stage: every table and figure from ``metrics.tsv`` and the jobs' files, nothing rerun.
+
+Entry point :func:`aggregate` (wired as ``grnbench aggregate``; also ``python -m
+grnbench.evaluate.report``). Output names are fixed (:data:`TABLE_STEMS`, :data:`FIGURE_STEMS`,
+:data:`OVERVIEW`) so Snakemake can declare them; :func:`output_files` lists them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from grnbench.evaluate import plots, tables
+
+log = logging.getLogger("grnbench.aggregate")
+
+# stem -> (title, one-line note shown above the Markdown table)
+TABLES = {
+    "summary": (
+        "Summary per dataset, network, gene set, split, method and scope",
+        "Mean ± sd over seeds (sd: ddof = 1). Only seeds with status ok enter means; n_failed counts failed jobs; status failed = every seed failed.",
+    ),
+    "leaderboard": (
+        "Leaderboard: mean rank on test AUROC",
+        "Rank 1 = best mean AUROC inside a dataset/network/gene set/split cell (test pairs); a method that failed in a cell ranks last there.",
+    ),
+    "table1_comparison": (
+        "scTransNet ablations against the paper's Table 1",
+        "Ours: per seed the mean over gene sets (the paper averages TFs+500 and TFs+1000), then mean ± sd over seeds; delta = ours - published. like_for_like = same gene sets and network as the paper.",
+    ),
+    "headline": (
+        "Honest headline: gain over the label-only degree prior",
+        "delta = method - degree_prior on the same split seed (test pairs); mean ± sd over seeds.",
+    ),
+    "headline_by_split": (
+        "Gain over the degree prior per split protocol",
+        "Per-seed gains pooled over datasets, networks and gene sets; frac_above_prior = share of runs with AUROC above the prior's.",
+    ),
+    "stability": (
+        "Stability of the top-k edges across seeds",
+        "Jaccard overlap of the top-k pairs (ties included) between every two seeds, on the pairs both seeds scored; k = expected positives among those pairs.",
+    ),
+}
+FIGURES = {
+    "performance_bars": "Mean AUROC and AUPRC per method and dataset (error bars: sd over seeds); the paper's Figure 2 layout, with random and the degree prior in grey.",
+    "roc_pr_curves": "ROC and precision-recall curves of the leading methods and the degree prior against the random predictor (dotted), one seed.",
+    "heatmap_auroc": "Mean test AUROC of every method (rows) in every dataset (columns), one panel per split protocol.",
+    "auroc_vs_runtime": "Mean test AUROC against mean runtime per job (log scale).",
+    "improvement_over_prior": "Gain in AUROC and AUPRC over the label-only degree prior on the same seed, per split protocol.",
+    "subnetwork": "True test edges of one dataset found by scTransNet (in its top-k) and missed by GENELink, and the reverse.",
+}
+TABLE_STEMS = tuple(TABLES)
+FIGURE_STEMS = tuple(FIGURES)
+OVERVIEW = "overview.html"
+
+
+def output_files(outdir_tables: str | Path, outdir_figures: str | Path) -> list[str]:
+    """Every file :func:`aggregate` writes, in a fixed order (for Snakemake's ``output``)."""
+    t, f = Path(outdir_tables), Path(outdir_figures)
+    out = [str(t / f"{s}.{e}") for s in TABLE_STEMS for e in ("tsv", "md")]
+    out += [str(f / f"{s}.{e}") for s in FIGURE_STEMS for e in ("png", "pdf")]
+    out.append(str(f / OVERVIEW))
+    return out
+
+
+FIGURE_GROUPS = {
+    "performance_bars": "Performance",
+    "heatmap_auroc": "Performance",
+    "roc_pr_curves": "Performance",
+    "improvement_over_prior": "Against the degree prior",
+    "auroc_vs_runtime": "Cost",
+    "subnetwork": "Predicted edges",
+}
+
+
+def report_items(results: str | Path) -> dict[str, dict]:
+    """What rule aggregate declares: output name -> path, caption stem, report category,
+    subcategory and labels (the Snakemake file wraps each in ``report()``)."""
+    tables_dir, figures_dir = Path(results) / "tables", Path(results) / "figures"
+    items: dict[str, dict] = {}
+    for stem in TABLE_STEMS:
+        for ext in ("tsv", "md"):
+            items[f"{stem}_{ext}"] = {
+                "path": str(tables_dir / f"{stem}.{ext}"),
+                "caption": stem,
+                "category": "Tables",
+                "subcategory": "Summary tables" + (" (Markdown)" if ext == "md" else ""),
+                "labels": {"table": stem, "format": ext},
+            }
+    for stem in FIGURE_STEMS:
+        for ext in ("png", "pdf"):
+            items[f"{stem}_{ext}"] = {
+                "path": str(figures_dir / f"{stem}.{ext}"),
+                "caption": stem,
+                "category": "Figures" + (" (PDF)" if ext == "pdf" else ""),
+                "subcategory": FIGURE_GROUPS.get(stem, "Other"),
+                "labels": {"figure": stem, "format": ext},
+            }
+    items["overview"] = {
+        "path": str(figures_dir / OVERVIEW),
+        "caption": "overview",
+        "category": "Overview",
+        "subcategory": None,
+        "labels": {"page": "overview"},
+    }
+    return items
+
+
+def aggregate(
+    metrics_tsv: str | Path,
+    results_dir: str | Path,
+    outdir_tables: str | Path,
+    outdir_figures: str | Path,
+    published_dir: str | Path | None,
+    *,
+    split: str = "genelink",
+    stability_k: int | None = None,
+    subnetwork_dataset: str | None = None,
+) -> list[Path]:
+    """Write every summary table (TSV + Markdown), figure (PNG + PDF) and the overview page.
+
+    Reads only ``metrics_tsv``, the ``edges.csv``/``split_seed*.csv`` files under
+    ``results_dir`` and ``published_dir/table1.tsv``. ``split`` is the protocol of the paper's
+    layouts (Figure 2, Table 1, curves, subnetwork). Returns the written paths.
+    """
+    outdir_tables, outdir_figures = Path(outdir_tables), Path(outdir_figures)
+    outdir_tables.mkdir(parents=True, exist_ok=True)
+    outdir_figures.mkdir(parents=True, exist_ok=True)
+    metrics = tables.read_metrics(metrics_tsv)
+    log.info("read %d job rows from %s", len(metrics), metrics_tsv)
+    summary = tables.summarise(metrics)
+    frames = {
+        "summary": summary,
+        "leaderboard": tables.leaderboard(summary),
+        "table1_comparison": tables.table1(
+            metrics, tables.read_published(published_dir), split=split
+        ),
+        "headline": tables.headline(metrics),
+        "headline_by_split": tables.headline_by_split(metrics),
+        "stability": tables.stability(metrics, results_dir, k=stability_k),
+    }
+    written: list[Path] = []
+    for stem, df in frames.items():
+        title, note = TABLES[stem]
+        written += tables.write_table(df, outdir_tables / stem, title, note)
+    fig = outdir_figures
+    written += plots.performance_bars(summary, fig / "performance_bars", split=split)
+    written += plots.roc_pr_curves(
+        summary, metrics, results_dir, fig / "roc_pr_curves", split=split
+    )
+    written += plots.heatmap(summary, fig / "heatmap_auroc", metric="auroc")
+    written += plots.auroc_vs_runtime(summary, fig / "auroc_vs_runtime", split=split)
+    written += plots.improvement_over_prior(
+        frames["headline_by_split"], fig / "improvement_over_prior"
+    )
+    written += plots.subnetwork(
+        summary, metrics, results_dir, fig / "subnetwork", dataset=subnetwork_dataset, split=split
+    )
+    written.append(
+        write_overview_html(
+            fig / OVERVIEW,
+            {s: frames[s] for s in ("headline_by_split", "leaderboard", "table1_comparison")},
+            {s: fig / f"{s}.png" for s in FIGURE_STEMS},
+        )
+    )
+    for p in written:
+        log.info("wrote %s", p)
+    return written
+
+
+# --------------------------------------------------------------------------------------------
+# a self-contained HTML page (figures embedded), readable without Snakemake
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;font-size:13px;margin:0.5em 0 1.5em}
+th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}
+th{background:#f2f2f2} td:first-child,th:first-child{text-align:left}
+figure{margin:1.5em 0} img{max-width:100%;border:1px solid #eee}
+figcaption{font-size:14px;color:#444}
+"""
+
+
+def write_overview_html(
+    path: str | Path, frames: dict[str, pd.DataFrame], figures: dict[str, Path]
+) -> Path:
+    """One HTML file: the key tables and every figure (PNG embedded as base64), no scripts."""
+    from grnbench.utils import atomic_path
+
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>grnbench results overview</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>grnbench results overview</h1>",
+        "<p>Generated from results/tables/metrics.tsv and the jobs' prediction files.</p>",
+    ]
+    for stem, df in frames.items():
+        title, note = TABLES.get(stem, (stem, ""))
+        parts.append(f'<section data-table="{html.escape(stem)}"><h2>{html.escape(title)}</h2>')
+        parts.append(f"<p>{html.escape(note)}</p>")
+        if df.empty:
+            parts.append("<p><em>No rows: nothing to show for this table yet.</em></p>")
+        else:
+            parts.append(tables._markdown_frame(df).to_html(index=False, border=0, escape=True))
+        parts.append("</section>")
+    for stem, png in figures.items():
+        png = Path(png)
+        if not png.exists():
+            continue
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        cap = html.escape(FIGURES.get(stem, stem))
+        parts.append(
+            f'<figure data-figure="{html.escape(stem)}"><h2>{html.escape(stem.replace("_", " "))}</h2>'
+            f'<img alt="{html.escape(stem)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{cap}</figcaption></figure>"
+        )
+    parts.append("</body></html>")
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# command line
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """Arguments of ``grnbench aggregate`` (pass a subparser to extend it in place)."""
+    p = parser or argparse.ArgumentParser(
+        prog="grnbench aggregate", description="Tables and figures from results/tables/metrics.tsv"
+    )
+    p.add_argument("--metrics", required=True, help="metrics.tsv made by rule collect_metrics")
+    p.add_argument("--results", required=True, help="results folder holding the per-job files")
+    p.add_argument("--tables", required=True, help="output folder for tables")
+    p.add_argument("--figures", required=True, help="output folder for figures")
+    p.add_argument("--published", default=None, help="folder with table1.tsv (paper numbers)")
+    p.add_argument("--split", default="genelink", help="protocol of the paper layouts")
+    p.add_argument("--stability-k", type=int, default=None, help="top-k size (default: positives)")
+    p.add_argument("--subnetwork-dataset", default=None, help="dataset drawn in subnetwork")
+    return p
+
+
+def run(args: argparse.Namespace) -> list[Path]:
+    return aggregate(
+        args.metrics,
+        args.results,
+        args.tables,
+        args.figures,
+        args.published,
+        split=args.split,
+        stability_k=args.stability_k,
+        subnetwork_dataset=args.subnetwork_dataset,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    written = run(build_parser().parse_args(argv))
+    print(f"wrote {len(written)} files", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
