@@ -1,0 +1,103 @@
+"""The Snakemake workflow: lint, formatting, dry runs of every config, one real end-to-end run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def smk(*args, cwd=ROOT, check=True, timeout=900):
+    r = subprocess.run([*SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed ({r.returncode}):\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}")
+    return r
+
+
+def test_lint_is_clean():
+    r = smk("--lint", check=False)
+    out = r.stdout + r.stderr
+    assert "Lints for" not in out, out[-3000:]
+
+
+@pytest.mark.skipif(shutil.which("snakefmt") is None, reason="snakefmt not installed")
+def test_rules_are_snakefmt_formatted():
+    r = subprocess.run(["snakefmt", "--check", "rules", "Snakefile"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("configfile", ["config/config.yaml", "config/shared-real.yaml", "config/paper.yaml"])
+def test_dry_run_plans(configfile, tmp_path):
+    r = smk("-n", "--configfile", configfile, "--config", f"results={tmp_path}/res")
+    assert "infer" in r.stdout and "evaluate" in r.stdout
+
+
+def test_paper_config_plans_whole_grid_without_data(tmp_path):
+    r = smk("-n", "--configfile", "config/paper.yaml", "--config", f"results={tmp_path}/res")
+    out = r.stdout
+    assert "download_genelink" in out and "download_source" in out  # hESC released split files
+    for ds in ("hESC", "hHEP"):
+        for gs in ("tfs500", "tfs1000"):
+            assert f"{ds}/specific/{gs}/degree_matched" in out
+
+
+def test_slurm_profile_plans(tmp_path):
+    pytest.importorskip("snakemake_executor_plugin_slurm", reason="snakemake-executor-plugin-slurm not installed")
+    import yaml
+
+    prof = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
+    assert prof["executor"] == "slurm" and "mem_mb" in prof["default-resources"]
+    r = smk("-n", "--workflow-profile", "profiles/slurm", "--configfile", "config/test.yaml",
+            "--config", f"results={tmp_path}/res")
+    assert "infer" in r.stdout
+
+
+def test_bad_config_is_refused(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seeds: zero\ndatasets: {x: {source: simulate, networks: [n], genesets: [tfs10]}}\nmethods: {pcc: {}}\n")
+    r = smk("-n", "--configfile", str(bad), check=False)
+    assert r.returncode != 0 and "seeds" in (r.stdout + r.stderr)
+    bad.write_text("datasets: {x: {source: nowhere, networks: [n], genesets: [tfs10]}}\nmethods: {pcc: {}}\n")
+    r = smk("-n", "--configfile", str(bad), check=False)
+    assert r.returncode != 0 and "nowhere" in (r.stdout + r.stderr)
+    bad.write_text("datasets: {x: {source: simulate, networks: [n], genesets: [tfs10]}}\nmethods: {nope: {}}\n")
+    r = smk("-n", "--configfile", str(bad), check=False)
+    assert r.returncode != 0 and "unknown method 'nope'" in (r.stdout + r.stderr)
+
+
+@pytest.fixture(scope="module")
+def test_run(tmp_path_factory):
+    """One real run of config/test.yaml (simulated data, every split protocol)."""
+    res = tmp_path_factory.mktemp("wf") / "results"
+    smk("--cores", "2", "--configfile", "config/test.yaml", "--config", f"results={res}")
+    return res
+
+
+@pytest.mark.slow
+def test_end_to_end(test_run):
+    m = pd.read_csv(test_run / "tables" / "metrics.tsv", sep="\t")
+    test = m[m.scope == "test"]
+    assert set(test.split) == {"genelink", "tf_holdout", "degree_matched"}
+    assert {"pcc", "random", "degree_prior"} <= set(test.method)
+    assert (test.status == "ok").all()
+    g = test.groupby("method")["auroc"].mean()
+    assert abs(g["random"] - 0.5) < 0.15
+    assert g["pcc"] > g["random"] + 0.1
+    assert test["runtime_s"].notna().all() and test["max_rss_mb"].notna().all()
+    stats = json.loads(next(test_run.glob("sim/*/*/stats.json")).read_text())
+    assert stats["genes"] > 60 and stats["edges"] > 0
+    assert next(test_run.glob("logs/infer/**/*.log"))
+
+
+@pytest.mark.slow
+def test_rerun_is_a_no_op(test_run):
+    r = smk("-n", "--cores", "2", "--configfile", "config/test.yaml", "--config", f"results={test_run}")
+    assert "Nothing to be done" in r.stdout + r.stderr
