@@ -29,10 +29,10 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _aggregate_fixtures import make_results  # noqa: E402
+from grnbench.evaluate.report import FIGURE_STEMS, OVERVIEW, aggregate
 
-from grnbench.evaluate.report import FIGURE_STEMS, OVERVIEW, aggregate  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parent))
+from test_aggregate import make_results  # noqa: E402  (hand-made results folder)
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -182,7 +182,8 @@ def aggregate(
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;font-size:13px;margin:0.5em 0 1.5em}
-th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}
+th,td{border:1px solid #ccc;padding:3px 6px;text-align:right;white-space:nowrap}
+.scroll{overflow-x:auto}
 th{background:#f2f2f2} td:first-child,th:first-child{text-align:left}
 figure{margin:1.5em 0} img{max-width:100%;border:1px solid #eee}
 figcaption{font-size:14px;color:#444}
@@ -210,7 +211,13 @@ def write_overview_html(
         if df.empty:
             parts.append("<p><em>No rows: nothing to show for this table yet.</em></p>")
         else:
-            parts.append(tables._markdown_frame(df).to_html(index=False, border=0, escape=True))
+            shown = df
+            if "source" in df.columns:  # one long citation per row: say it once instead
+                sources = sorted({str(x) for x in df["source"] if isinstance(x, str) and x})
+                parts.append(f"<p>Published numbers: {html.escape('; '.join(sources))}</p>")
+                shown = df.drop(columns=["source"])
+            table = tables._markdown_frame(shown).to_html(index=False, border=0, escape=True)
+            parts.append(f'<div class="scroll">{table}</div>')
         parts.append("</section>")
     for stem, png in figures.items():
         png = Path(png)
@@ -219,7 +226,7 @@ def write_overview_html(
         data = base64.b64encode(png.read_bytes()).decode("ascii")
         cap = html.escape(FIGURES.get(stem, stem))
         parts.append(
-            f'<figure data-figure="{html.escape(stem)}"><h2>{html.escape(stem.replace("_", " "))}</h2>'
+            f'<figure data-figure="{html.escape(stem)}"><h2>{html.escape(stem.replace("_", " ").capitalize())}</h2>'
             f'<img alt="{html.escape(stem)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{cap}</figcaption></figure>"
         )

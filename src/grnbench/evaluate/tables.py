@@ -394,6 +394,7 @@ def table1(
             "variant": TABLE1_VARIANTS[method],
             "genesets": "+".join(use),
             "n_failed": int((g["status"] != "ok").sum()),
+            "labels": _join_labels(g["labels"]),
         }
         per_seed = ok[ok["geneset"].isin(use)].pivot_table(
             index="seed", columns="geneset", values=["auroc", "auprc"], aggfunc="mean"
@@ -424,6 +425,7 @@ def table1(
             "auprc_sd",
             "n_seeds",
             "status",
+            "labels",
         ],
     )
     pub = published[published["split"].astype(str) == split] if len(published) else published
@@ -500,8 +502,10 @@ def table1(
         "published_auprc",
         "delta_auprc",
         "like_for_like",
+        "labels",
         "source",
     ]
+    merged["labels"] = merged["labels"].fillna("")
     return _sort(merged[cols], ["dataset", "network", "method"])
 
 
