@@ -6,44 +6,49 @@
 
 import os
 
-from grnbench.evaluate.report import report_items
-
-AGGREGATE_OUTPUTS = {
-    name: report(
-        item["path"],
-        caption=f"../report/{item['caption']}.rst",
-        category=item["category"],
-        subcategory=item["subcategory"],
-        labels=item["labels"],
-    )
-    for name, item in report_items(RESULTS).items()
-}
-# every final file of this stage, for rule all (a lambda: functions belong in common.smk)
-get_aggregate_outputs = lambda: [str(p) for p in AGGREGATE_OUTPUTS.values()]
-
 
 rule aggregate:
     input:
         metrics=f"{RESULTS}/tables/metrics.tsv",
         published="resources/published/table1.tsv",
     output:
-        **AGGREGATE_OUTPUTS,
+        **aggregate_outputs(),
     log:
         f"{LOGS}/aggregate/aggregate.log",
     benchmark:
         f"{BENCH}/aggregate/aggregate.tsv"
+    conda:
+        "../envs/grnbench.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     params:
         results=lambda w, input: os.path.dirname(os.path.dirname(input.metrics)),
         tables=lambda w, output: os.path.dirname(output.summary_tsv),
         figures=lambda w, output: os.path.dirname(output.performance_bars_png),
         published=lambda w, input: os.path.dirname(input.published),
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    conda:
-        "../envs/grnbench.yaml"
     shell:
         "grnbench aggregate --metrics {input.metrics} --results {params.results}"
         " --tables {params.tables} --figures {params.figures}"
         " --published {params.published} > {log} 2>&1"
+
+
+rule check_failures:
+    input:
+        metrics=f"{RESULTS}/tables/metrics.tsv",
+        aggregate=get_aggregate_outputs(),
+    output:
+        f"{RESULTS}/tables/status.tsv",
+    log:
+        f"{LOGS}/check_failures.log",
+    conda:
+        "../envs/grnbench.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        results=lambda w, input: os.path.dirname(os.path.dirname(input.metrics)),
+        logs=lambda w, input: os.path.dirname(os.path.dirname(input.metrics)) + "/logs",
+    script:
+        "../workflow_scripts/check_failures.py"

@@ -103,10 +103,31 @@ def get_edges_files():
     return [f.replace("metrics.json", "edges.csv") for f in get_metrics_files()]
 
 
+def aggregate_outputs():
+    """Every final file of the aggregate stage, by name, wrapped for the report."""
+    from grnbench.evaluate.report import report_items
+
+    return {
+        name: report(
+            item["path"],
+            caption=f"../report/{item['caption']}.rst",
+            category=item["category"],
+            subcategory=item["subcategory"],
+            labels=item["labels"],
+        )
+        for name, item in report_items(RESULTS).items()
+    }
+
+
+def get_aggregate_outputs():
+    return [str(p) for p in aggregate_outputs().values()]
+
+
 def get_final_output():
     out = [f"{RESULTS}/tables/metrics.tsv"]
     out += [f"{RESULTS}/{ds}/{net}/{gs}/stats.json" for ds, net, gs in dataset_jobs()]
     out += get_aggregate_outputs()
+    out.append(f"{RESULTS}/tables/status.tsv")  # fails, naming them, if a method failed
     return out
 
 

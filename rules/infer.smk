@@ -27,5 +27,6 @@ rule infer:
         preset=lambda w: method_cfg(w.method, "preset"),
         method_params=lambda w: method_cfg(w.method, "params"),
         device=config["device"],
+        record_failure=config["on_method_error"] == "record",
     script:
         "../workflow_scripts/infer.py"

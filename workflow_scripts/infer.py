@@ -16,5 +16,6 @@ with rule_logging(snakemake):  # noqa: F821
         threads=sm.threads,
         device=sm.params.device,
         preset=sm.params.preset,
+        record_failure=sm.params.record_failure,
     )
-    print(f"{sm.wildcards.method}: {info['fit_seconds']} s, labels {info['labels']}")
+    print(f"{sm.wildcards.method}: {info['status']}, {info['fit_seconds']} s, labels {info['labels']}")

@@ -76,18 +76,22 @@ def read_split(path) -> pd.DataFrame:
 # --- infer -------------------------------------------------------------------------------------
 def run_method(
     data_path, split_path, edges_out, run_out, *, method: str, seed: int, params: dict | None = None,
-    threads: int = 1, device: str = "auto", preset: str | None = None,
+    threads: int = 1, device: str = "auto", preset: str | None = None, record_failure: bool = False,
 ) -> dict:
     """Run one registered method on one split and seed; write ``edges.csv`` and ``run.json``.
 
     ``edges.csv`` (``Gene1,Gene2,EdgeWeight``, sorted by weight): supervised methods score the
     split's test pairs; unsupervised methods score every TF -> gene pair (the test pairs are
     among them), so they can also be scored BEELINE-style over all pairs.
+
+    With ``record_failure`` an exception raised by the method itself is logged with its
+    traceback and recorded (``run.json`` status ``failed``, header-only ``edges.csv``) instead
+    of propagating, so the rest of the grid and the tables go on; the workflow's
+    ``check_failures`` rule then fails the run and names it.
     """
     import torch
 
     from grnbench.methods import get
-    from grnbench.methods.base import UnsupervisedMethod
 
     torch.set_num_threads(max(1, int(threads)))
     seed_everything(seed)
@@ -97,6 +101,31 @@ def run_method(
     cls = get(method)
     dev = resolve_device(device)
     model = cls(preset=preset, device=dev, **(params or {}))
+    try:
+        edges, elapsed = _score(model, data, split, seed=seed, threads=threads)
+        status, error = "ok", None
+    except Exception as e:  # a method's own failure; bad config/inputs were refused above
+        if not record_failure:
+            raise
+        log.exception("method %s failed", method)
+        edges, elapsed = pd.DataFrame(columns=["Gene1", "Gene2", "EdgeWeight"]), float("nan")
+        status, error = "failed", f"{type(e).__name__}: {e}"
+    write_csv(edges, edges_out, float_format="%.9g")
+    info = {
+        "method": method, "kind": cls.kind, "seed": seed, "preset": preset, "params": model.params,
+        "labels": model.labels, "device": dev, "threads": threads, "fit_seconds": round(elapsed, 3) if status == "ok" else None,
+        "peak_rss_mb": round(peak_rss_mb(), 1), "grnbench_version": __version__,
+        "data": str(data_path), "split": str(split_path), "status": status, "error": error,
+    }
+    write_json(info, run_out)
+    return info
+
+
+def _score(model, data: GRNData, split: pd.DataFrame, *, seed: int, threads: int):
+    """Run a method; return its ranked edges frame and the seconds it took."""
+    from grnbench.methods.base import UnsupervisedMethod
+
+    method = model.name
     t0 = time.perf_counter()
     if isinstance(model, UnsupervisedMethod):
         w = np.asarray(model.infer(data, seed=seed, threads=threads), dtype=float)
@@ -114,15 +143,7 @@ def run_method(
         raise RuntimeError(f"{method} produced NaN or infinite scores")
     elapsed = time.perf_counter() - t0
     edges = edges.sort_values(["EdgeWeight", "Gene1", "Gene2"], ascending=[False, True, True], kind="mergesort")
-    write_csv(edges, edges_out, float_format="%.9g")
-    info = {
-        "method": method, "kind": cls.kind, "seed": seed, "preset": preset, "params": model.params,
-        "labels": model.labels, "device": dev, "threads": threads, "fit_seconds": round(elapsed, 3),
-        "peak_rss_mb": round(peak_rss_mb(), 1), "grnbench_version": __version__,
-        "data": str(data_path), "split": str(split_path),
-    }
-    write_json(info, run_out)
-    return info
+    return edges, elapsed
 
 
 # --- evaluate ----------------------------------------------------------------------------------
@@ -157,11 +178,16 @@ def evaluate(data_path, split_path, edges_path, out_path, *, run_path=None, kind
     """Score a prediction file on the split's test pairs (and all TF->gene pairs if unsupervised)."""
     from grnbench.evaluate.metrics import attach_scores, score_ranking
 
+    run = json.loads(Path(run_path).read_text()) if run_path and Path(run_path).exists() else {}
+    kind = kind or run.get("kind", "supervised")
+    if run.get("status") == "failed":  # recorded by run_method: NaN metrics, marked failed
+        out = {**(ids or {}), "kind": kind, "labels": run.get("labels", {}), "status": "failed",
+               "error": run.get("error"), "scopes": {"test": {}}, "fit_seconds": None}
+        write_json(out, out_path)
+        return out
     data = read_h5ad(data_path)
     split = read_split(split_path)
     edges = read_edges(edges_path)
-    run = json.loads(Path(run_path).read_text()) if run_path and Path(run_path).exists() else {}
-    kind = kind or run.get("kind", "supervised")
     test = split[split["Part"] == "test"]
     s, missing = attach_scores(test, edges)
     scopes = {"test": {**score_ranking(test["Label"], s, test["TF"]), "n_missing": missing}}
@@ -181,6 +207,28 @@ METRIC_COLUMNS = [
     "auroc", "auprc", "auprc_trapz", "auprc_ratio", "epr", "per_tf_auroc", "n_pairs", "n_pos",
     "density", "runtime_s", "max_rss_mb", "labels",
 ]
+
+
+def check_failures(metrics_tsv, out_path, *, results_dir, logs_dir) -> pd.DataFrame:
+    """Fail (after the tables are written) when a method failed; name each failure and its log.
+
+    The failed jobs' ``edges.csv`` / ``run.json`` are removed so the next run retries them.
+    """
+    from grnbench.errors import GrnbenchError
+
+    m = pd.read_csv(metrics_tsv, sep="\t")
+    failed = m[m["status"] == "failed"].drop_duplicates(["dataset", "network", "geneset", "split", "method", "seed"])
+    if failed.empty:
+        write_csv(pd.DataFrame({"status": ["ok"], "jobs": [len(m)]}), out_path, sep="\t")
+        return failed
+    lines = []
+    for r in failed.itertuples():
+        rel = f"{r.dataset}/{r.network}/{r.geneset}/{r.split}/{r.method}/seed{r.seed}"
+        for f in ("edges.csv", "run.json"):
+            Path(results_dir, rel, f).unlink(missing_ok=True)
+        lines.append(f"  {r.method} on {rel}: see {logs_dir}/infer/{r.dataset}/{r.network}/{r.geneset}/{r.split}/{r.method}/seed{r.seed}.log")
+    msg = f"{len(failed)} method run(s) failed (marked 'failed' in the tables and report; rerun retries them):\n" + "\n".join(lines)
+    raise GrnbenchError(msg)
 
 
 def read_benchmark(path) -> dict:
