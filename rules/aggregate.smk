@@ -49,6 +49,8 @@ rule check_failures:
         runtime=5,
     params:
         results=lambda w, input: os.path.dirname(os.path.dirname(input.metrics)),
-        logs=lambda w, input: os.path.dirname(os.path.dirname(input.metrics)) + "/logs",
+        logs=lambda w, input: os.path.join(
+            os.path.dirname(os.path.dirname(input.metrics)), "logs"
+        ),
     script:
         "../workflow_scripts/check_failures.py"
