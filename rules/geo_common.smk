@@ -8,6 +8,40 @@ def geo_cfg(ds):
     return DATASETS[ds].get("geo", {})
 
 
+def _check_geo():
+    """Refuse a bad geo: block when the workflow is planned, not when its job runs."""
+    from grnbench.data.download import read_sources
+    from grnbench.data.geo import GeoSpec
+
+    sources = read_sources()
+    for ds in GEO_DATASETS:
+        g, where = geo_cfg(ds), f"config: datasets.{ds}.geo"
+        if bool(g.get("matrix")) == bool(g.get("matrix_file")):
+            raise ValueError(
+                f"{where}: give exactly one of 'matrix' (a resources/sources.tsv key) "
+                "or 'matrix_file' (a local file)"
+            )
+        if g.get("matrix") and g["matrix"] not in sources:
+            raise ValueError(
+                f"{where}: matrix {g['matrix']!r} is not a key of resources/sources.tsv "
+                f"(known: {sorted(sources)}); add a row there or use matrix_file"
+            )
+        GeoSpec.from_config(g, where=where)
+        unknown = set(g.get("compare") or {}) - {
+            "genelink_cell",
+            "genelink_expression",
+            "beeline_cell",
+        }
+        if unknown:
+            raise ValueError(
+                f"{where}.compare: unknown keys {sorted(unknown)}; "
+                "known: genelink_cell, genelink_expression, beeline_cell"
+            )
+
+
+_check_geo()
+
+
 def geo_raw(ds):
     return f"{RESULTS}/raw/{ds}"
 

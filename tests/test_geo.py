@@ -299,6 +299,14 @@ def test_chain_into_grndata(geo_files, hesc_raw, tmp_path):
     want = {(a, b) for a, b in zip(ref["Gene1"], ref["Gene2"]) if a in g and b in g}
     assert set(zip(data.network["Gene1"], data.network["Gene2"])) == want
     assert np.isfinite(data.pseudotime).all()
+    # BEELINE's rule: the variance test along pseudotime, Bonferroni, then TFs + 40 most varying
+    from grnbench.data.preprocess import select_genes
+    from grnbench.data.readers import read_expression, read_pseudotime
+
+    expr = read_expression(out / "ExpressionData.csv")
+    want_genes = select_genes(expr, h["tfs"], 40, pvalue=0.01, pseudotime=read_pseudotime(out / "PseudoTime.csv"))
+    assert len(want_genes) < expr.shape[1]  # the test rejects some genes of the synthetic data
+    assert data.genes == want_genes, "load_raw_dataset must pass the pseudotime to select_genes"
 
 
 def test_hep_chain_with_time_labels(geo_files, tmp_path):
@@ -480,6 +488,7 @@ def test_compare_raw_with_beeline_data_zip(hesc_raw, tmp_path):
     assert row["pearson_expression"] == pytest.approx(1.0, abs=1e-9)
     assert row["median_gene_pearson"] == pytest.approx(1.0, abs=1e-9)
     assert row["spearman_pseudotime"] == pytest.approx(-1.0)  # reversed, and matched by cell name
+    assert row["reference"] == "beeline_data:BEELINE-data.zip:BEELINE-data/inputs/scRNA-Seq/hESC/ExpressionData.csv"
     assert not list((tmp_path / "scratch").iterdir())  # extraction folder removed
 
 

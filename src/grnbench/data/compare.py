@@ -193,11 +193,12 @@ def compare_to_genelink(h5ad: str | os.PathLike, folder: str | os.PathLike, **id
     return row
 
 
-def compare_raw_to_beeline(expression_csv, pseudotime_csv, beeline_expression, beeline_pseudotime, **ids) -> dict:
+def compare_raw_to_beeline(expression_csv, pseudotime_csv, beeline_expression, beeline_pseudotime, *,
+                           reference: str | None = None, **ids) -> dict:
     """One row: our full (pre-selection) BEELINE-format files against BEELINE-data's for the cell type."""
     ours = read_beeline_expression(expression_csv)
     theirs = read_beeline_expression(beeline_expression)
-    row = {**ids, "network": "", "geneset": "all", "reference": f"beeline_data:{beeline_expression}",
+    row = {**ids, "network": "", "geneset": "all", "reference": reference or f"beeline_data:{beeline_expression}",
            **gene_overlap(ours.columns, theirs.columns), **expression_agreement(ours, theirs)}
     if beeline_pseudotime and pseudotime_csv:
         row["spearman_pseudotime"] = pseudotime_agreement(
@@ -221,7 +222,8 @@ def compare_raw_to_beeline_zip(zip_path, cell: str, expression_csv, pseudotime_c
     Path(scratch).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".extract.", dir=scratch) as tmp:
         paths = safe_extract_zip(zip_path, tmp, members=[m for m in (expr_m, pt_m) if m])
-        return compare_raw_to_beeline(expression_csv, pseudotime_csv, paths[0], paths[1] if pt_m else None, **ids)
+        return compare_raw_to_beeline(expression_csv, pseudotime_csv, paths[0], paths[1] if pt_m else None,
+                                      reference=f"beeline_data:{Path(zip_path).name}:{expr_m}", **ids)
 
 
 def write_comparison(rows: list[dict], out_tsv, out_json=None) -> pd.DataFrame:
