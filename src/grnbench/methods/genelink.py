@@ -1,0 +1,134 @@
+"""GENELink (Chen & Liu 2022): graph attention over the training network, two-channel decoder.
+
+Node features are the genes' expression profiles over cells, z-scored per gene. The graph is
+the split's *training positives* only (symmetric, no self loops). Encoder, per attention head
+``k`` of a layer (GENELink's attention layer):
+
+    e_ij = LeakyReLU_0.2(a_k^T [W_k x_i || W_k x_j]),  alpha_ij = softmax_{j in N(i)}(e_ij)
+    h_i^k = normalize_L2(LeakyReLU_0.2(sum_j alpha_ij W_k x_j)) + b_k
+
+Layer 1: 3 heads of 128, concatenated, then ELU. Layer 2: 3 heads of 64, averaged. Then two
+channels (TF, target), each ``Linear(64, 32) -> LeakyReLU -> Dropout(0.01) -> Linear(32, 16)
+-> LeakyReLU``, and a decoder: ``dot`` (default) ``s = t_tf . g_target``, ``cosine``, or ``mlp``
+(``Linear(32, 1)`` on the concatenation; GENELink's has 2 outputs and a softmax, equivalent for
+binary labels). Training: BCE, Adam lr 3e-3 multiplied by 0.99 after every batch, batch 256,
+20 epochs (the public code's default; model selection on validation).
+
+Choices the paper leaves open: attention dropout 0.5 (``F.dropout`` default in GENELink's
+code); the 0.01 channel dropout is applied in training only (GENELink's code applies it in
+evaluation too). ``self_loops`` is GENELink's ``--loop`` option (off by default, so a gene's own
+expression reaches its embedding only through its neighbours). A gene with no training edge receives no message (PyG semantics) and keeps only
+the bias; in GENELink's dense softmax such a gene averages over all genes. Either way every
+isolated gene gets the same embedding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch_geometric.nn import GATConv
+
+from grnbench.data.dataset import GRNData
+from grnbench.methods.base import SupervisedMethod
+from grnbench.methods.graph import training_graph
+from grnbench.methods.registry import register
+from grnbench.methods.training import TrainConfig, pair_tensors, predict_pairs, train_pair_model
+from grnbench.utils import seed_everything
+
+
+def zscore_per_gene(x: np.ndarray) -> np.ndarray:
+    """Genes x cells matrix of per-gene z-scores of a cells x genes matrix (constant genes -> 0)."""
+    x = np.asarray(x, dtype=np.float64)
+    sd = x.std(axis=0)
+    sd[sd == 0] = 1.0
+    return ((x - x.mean(axis=0)) / sd).T.astype(np.float32)
+
+
+class HeadwiseGAT(nn.Module):
+    """One GENELink attention layer: per-head LeakyReLU, L2 normalisation and bias."""
+
+    def __init__(self, in_dim: int, out_dim: int, heads: int, slope: float, attn_dropout: float):
+        super().__init__()
+        self.heads, self.out_dim, self.slope = heads, out_dim, slope
+        self.conv = GATConv(in_dim, out_dim, heads=heads, concat=True, negative_slope=slope,
+                            dropout=attn_dropout, add_self_loops=False, bias=False)
+        self.bias = nn.Parameter(torch.zeros(heads, out_dim))
+
+    def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        """``(n, heads, out_dim)``: h^k of the module docstring for every head k."""
+        h = self.conv(x, edge_index).view(-1, self.heads, self.out_dim)
+        return F.normalize(F.leaky_relu(h, self.slope), p=2, dim=-1) + self.bias
+
+
+class GENELinkModel(nn.Module):
+    def __init__(self, features: np.ndarray, edge_index: torch.Tensor, *, hidden=(128, 64, 32),
+                 out_dim=16, heads=(3, 3), slope=0.2, attn_dropout=0.5, decoder="dot"):
+        super().__init__()
+        if decoder not in ("dot", "cosine", "mlp"):
+            raise ValueError(f"GENELink decoder must be dot, cosine or mlp, got {decoder!r}")
+        self.register_buffer("x", torch.as_tensor(features), persistent=False)
+        self.register_buffer("edge_index", edge_index, persistent=False)
+        h1, h2, h3 = hidden
+        self.gat1 = HeadwiseGAT(self.x.shape[1], h1, heads[0], slope, attn_dropout)
+        self.gat2 = HeadwiseGAT(h1 * heads[0], h2, heads[1], slope, attn_dropout)
+        self.tf_channel = self._channel(h2, h3, out_dim)
+        self.target_channel = self._channel(h2, h3, out_dim)
+        self.decoder = decoder
+        self.mlp = nn.Linear(2 * out_dim, 1) if decoder == "mlp" else None
+
+    @staticmethod
+    def _channel(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
+        lin1, lin2 = nn.Linear(d_in, d_hidden), nn.Linear(d_hidden, d_out)
+        for lin in (lin1, lin2):
+            nn.init.xavier_uniform_(lin.weight, gain=1.414)  # GENELink's initialisation
+        return nn.Sequential(lin1, nn.LeakyReLU(), nn.Dropout(0.01), lin2, nn.LeakyReLU())
+
+    def encode(self) -> torch.Tensor:
+        """Gene embeddings after the two attention layers, ``(n_genes, hidden[1])``."""
+        h = F.elu(self.gat1(self.x, self.edge_index).flatten(1))  # heads concatenated
+        return self.gat2(h, self.edge_index).mean(dim=1)  # heads averaged
+
+    def forward(self, tf: torch.Tensor, tg: torch.Tensor) -> torch.Tensor:
+        z = self.encode()
+        u, v = self.tf_channel(z[tf]), self.target_channel(z[tg])
+        if self.decoder == "dot":
+            return (u * v).sum(-1)
+        if self.decoder == "cosine":
+            return F.cosine_similarity(u, v, dim=-1)
+        return self.mlp(torch.cat([u, v], dim=-1)).squeeze(-1)
+
+
+@register
+class GENELink(SupervisedMethod):
+    name = "genelink"
+    description = "GENELink: graph attention over training edges, TF/target channels, dot decoder."
+    defaults = {
+        "hidden": [128, 64, 32], "out_dim": 16, "heads": [3, 3], "slope": 0.2,
+        "attn_dropout": 0.5, "decoder": "dot", "lr": 3e-3, "lr_decay": 0.99,
+        "batch_size": 256, "epochs": 20, "patience": None, "self_loops": False,
+    }
+    presets = {"small": {}}  # the paper recipe already trains in seconds at that size
+
+    def fit(self, data: GRNData, train: pd.DataFrame, val: pd.DataFrame, *, seed: int,
+            threads: int = 1) -> GENELink:
+        torch.set_num_threads(threads)
+        seed_everything(seed)
+        p = self.params
+        graph = training_graph(data, train, symmetric=True, self_loops=p["self_loops"])
+        self.model_ = GENELinkModel(
+            zscore_per_gene(data.expression()), graph, hidden=tuple(p["hidden"]),
+            out_dim=p["out_dim"], heads=tuple(p["heads"]), slope=p["slope"],
+            attn_dropout=p["attn_dropout"], decoder=p["decoder"],
+        )
+        cfg = TrainConfig(epochs=p["epochs"], lr=p["lr"], lr_decay=p["lr_decay"],
+                          batch_size=p["batch_size"], patience=p["patience"], device=self.device)
+        self.result_ = train_pair_model(self.model_, data, train, val, cfg, seed=seed)
+        self.labels = {"best_epoch": self.result_.best_epoch, "graph_edges": int(graph.shape[1])}
+        return self
+
+    def predict(self, data: GRNData, pairs: pd.DataFrame) -> np.ndarray:
+        tf, tg, _ = pair_tensors(data, pairs, self.device)
+        return predict_pairs(self.model_, tf, tg).astype(np.float64)
