@@ -106,7 +106,12 @@ def test_select_genes_beeline_rule(known):
 def test_select_genes_without_test(known, caplog):
     expr, pt, tfs = known
     # BEELINE's -p 0: every TF present, the most-varying other genes.
-    assert select_genes(expr, tfs, 2, pvalue=0, pseudotime=pt) == ["G_noisy", "TF_trend", "TF_noise", "G_big"]
+    assert select_genes(expr, tfs, 2, pvalue=0, pseudotime=pt) == [
+        "G_noisy",
+        "TF_trend",
+        "TF_noise",
+        "G_big",
+    ]
     with caplog.at_level(logging.WARNING):
         got = select_genes(expr, tfs, 2)
     assert got == ["G_noisy", "TF_trend", "TF_noise", "G_big"]
@@ -125,7 +130,11 @@ def test_select_genes_with_beeline_gene_ordering(known):
     )
     # Bonferroni: 0.03 / 6 genes = 0.005 -> G_small, G_big, TF_noise pass.
     assert select_genes(expr, tfs, 1, pvalue=0.03, gene_ordering=order) == ["TF_noise", "G_big"]
-    assert select_genes(expr, tfs, 5, pvalue=0.03, gene_ordering=order) == ["G_small", "TF_noise", "G_big"]
+    assert select_genes(expr, tfs, 5, pvalue=0.03, gene_ordering=order) == [
+        "G_small",
+        "TF_noise",
+        "G_big",
+    ]
 
 
 def test_select_genes_on_simulated_data_keeps_most_tfs():
@@ -153,7 +162,11 @@ def test_restrict_network():
         }
     )
     out = restrict_network(net, ["A", "B", "C"])
-    assert out.to_dict("list") == {"Gene1": ["A", "B", "C"], "Gene2": ["B", "C", "A"], "Score": [1, 4, 6]}
+    assert out.to_dict("list") == {
+        "Gene1": ["A", "B", "C"],
+        "Gene2": ["B", "C", "A"],
+        "Score": [1, 4, 6],
+    }
     assert list(restrict_network(net, ["A"]).columns) == ["Gene1", "Gene2", "Score"]
     assert restrict_network(net, ["A"]).empty
     with pytest.raises(InputError):
@@ -252,7 +265,9 @@ def test_genelink_folder_round_trip(tmp_path, tiny_data):
     assert [tiny_data.genes[i] for i in tf["index"]] == tiny_data.tfs
     tg = pd.read_csv(paths["Target.csv"], index_col=0)
     assert paths["Target.csv"].read_text().splitlines()[0] == ",Gene,index"
-    assert tg["Gene"].tolist() == tiny_data.genes and tg["index"].tolist() == list(range(tiny_data.n_genes))
+    assert tg["Gene"].tolist() == tiny_data.genes and tg["index"].tolist() == list(
+        range(tiny_data.n_genes)
+    )
     lab = pd.read_csv(paths["Label.csv"], index_col=0)
     assert paths["Label.csv"].read_text().splitlines()[0] == ",TF,Target"
     g = np.array(tiny_data.genes)

@@ -74,7 +74,11 @@ def loess_smoother_matrix(t: np.ndarray, span: float = LOESS_SPAN, chunk: int = 
         with np.errstate(divide="ignore", invalid="ignore"):
             u = np.where(h > 0, ad_ / h, np.where(ad_ == 0, 0.0, np.inf))
         w = np.where(u < 1, (1 - u**3) ** 3, 0.0)
-        m0, m1, m2 = w.sum(1, keepdims=True), (w * d).sum(1, keepdims=True), (w * d * d).sum(1, keepdims=True)
+        m0, m1, m2 = (
+            w.sum(1, keepdims=True),
+            (w * d).sum(1, keepdims=True),
+            (w * d * d).sum(1, keepdims=True),
+        )
         det = m0 * m2 - m1**2
         ok = det > 1e-12 * np.maximum(m0 * m2, 1e-300)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -96,7 +100,8 @@ def variance_test(
     has = pt.notna().to_numpy()
     if has.sum() < 10:
         raise InputError(
-            "pseudotime", f"only {int(has.sum())} of {len(expr)} cells have a pseudotime; need >= 10"
+            "pseudotime",
+            f"only {int(has.sum())} of {len(expr)} cells have a pseudotime; need >= 10",
         )
     t = pt.to_numpy(float)[has]
     z = expr.to_numpy(np.float64)[has]
@@ -148,7 +153,8 @@ def select_genes(
     if gene_ordering is not None:
         if gene_ordering.shape[1] < 2:
             raise InputError(
-                "GeneOrdering", f"expected a p-value and a variance column, got {list(gene_ordering.columns)}"
+                "GeneOrdering",
+                f"expected a p-value and a variance column, got {list(gene_ordering.columns)}",
             )
         order = gene_ordering.iloc[:, :2].copy()
         order.columns = ["VGAMpValue", "Variance"]
@@ -156,7 +162,9 @@ def select_genes(
         order = order[order.index.isin(genes)]
         missing = len(genes) - len(order)
         if missing:
-            log.warning("%d expression genes are not in the gene ordering; they cannot be selected", missing)
+            log.warning(
+                "%d expression genes are not in the gene ordering; they cannot be selected", missing
+            )
     elif pseudotime is not None and pvalue:
         order = variance_test(expr, pseudotime)
     else:
@@ -258,9 +266,16 @@ def to_genelink_folder(data: GRNData, outdir: str | os.PathLike) -> dict[str, Pa
     write_csv(net[["Gene1", "Gene2"]], paths["BL--network.csv"])
     tfs = data.tfs
     write_csv(pd.DataFrame({"TF": tfs, "index": data.gene_idx(tfs)}), paths["TF.csv"], index=True)
-    write_csv(pd.DataFrame({"Gene": genes, "index": np.arange(len(genes))}), paths["Target.csv"], index=True)
+    write_csv(
+        pd.DataFrame({"Gene": genes, "index": np.arange(len(genes))}),
+        paths["Target.csv"],
+        index=True,
+    )
     label = pd.DataFrame(
-        {"TF": data.gene_idx(net["Gene1"].to_numpy()), "Target": data.gene_idx(net["Gene2"].to_numpy())}
+        {
+            "TF": data.gene_idx(net["Gene1"].to_numpy()),
+            "Target": data.gene_idx(net["Gene2"].to_numpy()),
+        }
     )
     write_csv(label, paths["Label.csv"], index=True)
     return paths
