@@ -6,7 +6,11 @@ from snakemake.utils import min_version, validate
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The default config applies only when no --configfile is given (Snakemake would otherwise merge
+# the default's datasets and methods into every other config).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 validate(config, "config/schema.yaml")
@@ -17,6 +21,7 @@ report: "report/workflow.rst"
 
 include: "rules/common.smk"
 include: "rules/download.smk"
+include: "rules/geo.smk"
 include: "rules/preprocess.smk"
 include: "rules/split.smk"
 include: "rules/infer.smk"

@@ -127,6 +127,7 @@ def get_final_output():
     out = [f"{RESULTS}/tables/metrics.tsv"]
     out += [f"{RESULTS}/{ds}/{net}/{gs}/stats.json" for ds, net, gs in dataset_jobs()]
     out += get_aggregate_outputs()
+    out += get_compare_outputs()
     out.append(f"{RESULTS}/tables/status.tsv")  # fails, naming them, if a method failed
     return out
 

@@ -292,11 +292,12 @@ def load_raw_dataset(*, source: str, geneset: str, name: str, expression, networ
     expr = _read_expr(expression)
     tf_list = check_tfs(read_tfs(tfs), expr.columns, tfs)
     net = read_network(network)
-    genes = select_genes(expr, tf_list, geneset_size(geneset), pvalue=pvalue)
+    pt = read_pseudotime(pseudotime) if pseudotime else None
+    # BEELINE's test needs pseudotime; without it select_genes falls back to variance alone (logged)
+    genes = select_genes(expr, tf_list, geneset_size(geneset), pvalue=pvalue, pseudotime=pt)
     expr = expr[genes]
     net = restrict_network(net, genes)
     tf_list = check_tfs(tf_list, genes, tfs)
-    pt = read_pseudotime(pseudotime) if pseudotime else None
     prov = {"source": source, "expression": str(expression), "network": str(network), "tfs": str(tfs),
             "pseudotime": str(pseudotime), "geneset": geneset, "pvalue": pvalue, "name": name}
     return GRNData(make_adata(expr, tf_list, net[["Gene1", "Gene2"]], pseudotime=pt, provenance=prov), name=name)
