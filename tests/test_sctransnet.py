@@ -16,6 +16,7 @@ from grnbench.models.sctransnet.attention import (
     explicit_attention,
     extract_gene_embeddings,
     favor_attention_received,
+    favor_features,
     pooling_weights,
 )
 from grnbench.models.sctransnet.encoder import (
@@ -151,13 +152,21 @@ def test_counts_from_log_inverts_the_projects_log2():
 
 
 # --- attention sums ------------------------------------------------------------------------------
+def test_favor_features_equal_performer_softmax_kernel():
+    torch.manual_seed(6)
+    P = torch.randn(6, 4)
+    x = torch.randn(2, 3, 9, 4) * 2
+    for is_query in (True, False):
+        assert torch.allclose(favor_features(x, P, is_query), softmax_kernel(x, projection_matrix=P, is_query=is_query), atol=1e-6)
+
+
 def test_favor_column_sums_match_explicit_attention():
     torch.manual_seed(1)
     att = FavorSelfAttention(dim=8, heads=2, dim_head=4, nb_features=6).eval()
     x = torch.randn(3, 13, 8)
     q, k = att._split(att.to_q(x)), att._split(att.to_k(x))
     P = att.fast_attention.projection_matrix
-    qp, kp = softmax_kernel(q, projection_matrix=P, is_query=True), softmax_kernel(k, projection_matrix=P, is_query=False)
+    qp, kp = favor_features(q, P, is_query=True), favor_features(k, P, is_query=False)
     A = explicit_attention(qp, kp)  # (3, 2, 13, 13), rows sum to one
     assert torch.allclose(A.sum(-1), torch.ones(3, 2, 13), atol=1e-5)
     # Performer's own linear attention with V = identity (one-hot positions) gives the same matrix

@@ -31,6 +31,26 @@ import torch
 POOLINGS = ("sum", "softmax", "mean")
 
 
+def favor_features(x: torch.Tensor, projection: torch.Tensor, is_query: bool, eps: float = 1e-4) -> torch.Tensor:
+    """FAVOR+ positive random features (paper eq 5), as performer-pytorch's ``softmax_kernel``::
+
+        phi(x) = m^-1/2 (exp(w_k . x' - |x'|^2 / 2 - c) + eps),   x' = x d^-1/4,  k = 1..m
+
+    ``projection`` (m, d) holds the random directions ``w_k``; ``c`` is a stabiliser (the row
+    maximum for queries, the maximum over the whole sequence for keys) that cancels in the
+    normalised attention. Same numbers as performer-pytorch without its per-batch copy of the
+    projection.
+    """
+    dn = x.shape[-1] ** -0.25
+    xd = (x * dn) @ projection.t().to(x.dtype)  # (..., L, m)
+    diag = (x * x).sum(dim=-1, keepdim=True) * (dn * dn / 2.0)
+    if is_query:
+        stab = xd.amax(dim=-1, keepdim=True).detach()
+    else:
+        stab = xd.amax(dim=(-1, -2), keepdim=True).detach()
+    return projection.shape[0] ** -0.5 * (torch.exp(xd - diag - stab) + eps)
+
+
 def favor_attention_received(qp: torch.Tensor, kp: torch.Tensor) -> torch.Tensor:
     """Column sums of ``D^-1 Q' K'^T`` for features (..., L, m) -> (..., L), in O(L m)."""
     d = qp @ kp.sum(dim=-2).unsqueeze(-1)  # (..., L, 1) row normalisers, D = diag(Q' K'^T 1)

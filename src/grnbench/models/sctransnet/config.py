@@ -70,7 +70,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "enc_heads": 2,
         "enc_dim_head": 16,
         "enc_features": 32,
-        "pretrain_epochs": 6,
+        "pretrain_epochs": 10,
         "pretrain_lr": 1e-3,
         "pretrain_batch": 16,
         "extract_batch": 64,
@@ -79,9 +79,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "gnn_type_dim": 16,
         "gnn_rel_dim": 16,
         "head_dims": [64, 32],
-        "epochs": 60,
-        "batch_size": 1024,
-        "patience": 20,
+        "batch_size": 512,
+        "patience": 25,
     },
     # hESC TFs+1000 size (1410 genes x 758 cells) in < 15 min and < 8 GiB on 2 CPU cores
     # (benchmarks/bench_sctransnet.py).

@@ -18,7 +18,9 @@ Key names (what an official checkpoint's ``model_state_dict`` holds)::
 performer-pytorch 1.1.4's ``PerformerLM`` produces the same layer keys but adds a second copy of
 every layer under ``performer.proj_updater.instance.*`` and no gene2vec embedding, so we build
 the tree ourselves from its pieces (``PreLayerNorm``, ``Chunk``, ``FeedForward``,
-``FastAttention`` for the random-feature buffer and its redraw, ``softmax_kernel`` for FAVOR+).
+``FastAttention`` for the random-feature buffer and its redraw, ``linear_attention``); the
+FAVOR+ features are ours (:func:`~grnbench.models.sctransnet.attention.favor_features`, the
+same numbers as its ``softmax_kernel``, tested).
 Our attention computes the features itself so it can also return the attention each gene
 *receives* (:mod:`grnbench.models.sctransnet.attention`) without forming the L x L matrix.
 
@@ -38,7 +40,7 @@ import torch
 from torch import nn
 
 from grnbench.errors import InputError
-from grnbench.models.sctransnet.attention import favor_attention_received
+from grnbench.models.sctransnet.attention import favor_attention_received, favor_features
 from grnbench.models.sctransnet.tokenize import NUM_TOKENS
 
 with warnings.catch_warnings():  # performer-pytorch imports distutils / torch.cuda.amp (deprecated)
@@ -49,7 +51,6 @@ with warnings.catch_warnings():  # performer-pytorch imports distutils / torch.c
         FeedForward,
         PreLayerNorm,
         linear_attention,
-        softmax_kernel,
     )
 
 
@@ -100,8 +101,8 @@ class FavorSelfAttention(nn.Module):
     def forward(self, x: torch.Tensor, received: bool = False):
         q, k, v = self._split(self.to_q(x)), self._split(self.to_k(x)), self._split(self.to_v(x))
         proj = self.fast_attention.projection_matrix
-        qp = softmax_kernel(q, projection_matrix=proj, is_query=True)  # Q' = phi(Q), eq 5
-        kp = softmax_kernel(k, projection_matrix=proj, is_query=False)  # K' = phi(K)
+        qp = favor_features(q, proj, is_query=True)  # Q' = phi(Q), eq 5
+        kp = favor_features(k, proj, is_query=False)  # K' = phi(K)
         out = linear_attention(qp, kp, v)  # D^-1 Q' (K'^T V), eq 4
         b, h, n, d = out.shape
         out = self.to_out(out.transpose(1, 2).reshape(b, n, h * d))
