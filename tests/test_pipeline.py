@@ -19,6 +19,15 @@ def h5ad(tmp_path_factory, tiny_data):
     return p
 
 
+def test_builtin_index_matches_registry():
+    from grnbench.methods.registry import BUILTIN_INDEX
+
+    names = available()
+    for name, cls in names.items():
+        if cls.__module__.startswith("grnbench.methods."):
+            assert BUILTIN_INDEX.get(name) == cls.__module__.rsplit(".", 1)[1], name
+
+
 def test_methods_listed():
     names = available()
     assert {"random", "degree_prior", "pcc"} <= set(names)

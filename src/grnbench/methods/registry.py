@@ -39,10 +39,43 @@ def available() -> dict[str, type[Method]]:
     return dict(sorted(_REGISTRY.items()))
 
 
+#: Where each built-in method lives, so a job imports only its own module (torch-heavy modules
+#: cost seconds per job); tests/test_pipeline.py checks this index against the registry.
+BUILTIN_INDEX = {
+    "random": "sanity",
+    "degree_prior": "sanity",
+    "pcc": "correlation",
+    "genie3": "tree_based",
+    "grnboost2": "tree_based",
+    "mi": "mutual_info",
+    "pidc": "pidc",
+    "scode": "scode",
+    "ppcor": "ppcor",
+    "genelink": "genelink",
+    "gnnlink": "gnnlink",
+    "gne": "gne",
+    "cnnc": "cnnc",
+    "deepdrim": "deepdrim",
+    "grn_transformer": "grn_transformer",
+    "sctransnet": "sctransnet",
+    "sctransnet_no_gnn": "sctransnet",
+    "sctransnet_no_encoder": "sctransnet",
+    "sctransnet_no_attnpool": "sctransnet",
+}
+
+
 def get(name: str) -> type[Method]:
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    if name in BUILTIN_INDEX:
+        importlib.import_module(f"grnbench.methods.{BUILTIN_INDEX[name]}")
+        if name in _REGISTRY:
+            return _REGISTRY[name]
     methods = available()
     if name not in methods:
-        raise InputError("config: methods", f"unknown method {name!r}; registered: {sorted(methods)}")
+        raise InputError(
+            "config: methods", f"unknown method {name!r}; registered: {sorted(methods)}"
+        )
     return methods[name]
 
 
