@@ -91,7 +91,7 @@ class CNNC(SupervisedMethod):
     }
     presets = {
         # Narrower convolutions and fewer epochs: trains in seconds at the workflow's default size.
-        "small": {"channels": [8, 16, 32], "dense": 128, "batch_size": 256, "epochs": 10},
+        "small": {"channels": [8, 16, 32], "dense": 128, "batch_size": 32, "epochs": 8},
     }
 
     def fit(self, data: GRNData, train: pd.DataFrame, val: pd.DataFrame, *, seed: int,

@@ -1,0 +1,255 @@
+"""Supervised baselines: they learn, they are deterministic, their graphs hold no held-out edge.
+
+Each method is fitted once per data set and seed (module-scoped cache) with its ``small``
+preset plus the overrides in ``FAST`` (fewer epochs/trees: seconds per fit on one core).
+
+Data: expression-driven methods are tested on ``tiny_data`` (every target is a linear mix of
+2-4 of 8 TFs: the signal is in the joint expression). GNNLink and GNE score a pair from the
+*training graph* and gene identities; on ``tiny_data``, whose regulators are drawn uniformly,
+the training graph carries no information about held-out pairs (measured: AUROC 0.50-0.57
+for both), so they are tested on ``hub_data``: the same generator with hub targets (30% of
+targets regulated by 7 of the 8 TFs), the structure real ChIP-seq networks have.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+
+from grnbench.data.dataset import GRNData, make_adata
+from grnbench.data.splits import genelink_split
+from grnbench.errors import SplitLeakError
+from grnbench.methods.graph import assert_no_leak, training_graph
+from grnbench.methods.registry import get
+
+FAST = {
+    "genelink": {"epochs": 60, "batch_size": 64},
+    "gnnlink": {},
+    "gne": {"epochs": 40, "patience": None},
+    "cnnc": {"epochs": 8},
+    "deepdrim": {"epochs": 6, "patience": None},
+    "grn_transformer": {"epochs": 3, "n_trees": 50, "n_cleaning_forests": 3},
+}
+DATA_OF = {"gnnlink": "hub", "gne": "hub"}
+GRAPH_METHODS = ["genelink", "gnnlink", "gne", "grn_transformer"]
+
+
+def hub_grn(seed: int = 0, n_tfs: int = 8, n_genes: int = 60, n_cells: int = 300) -> GRNData:
+    """``tiny_grn`` with hub targets: 30% of targets have n_tfs - 1 regulators, the rest one."""
+    rng = np.random.default_rng(seed)
+    genes = [f"G{i:03d}" for i in range(n_genes)]
+    x = np.zeros((n_cells, n_genes))
+    x[:, :n_tfs] = rng.gamma(2.0, 1.0, size=(n_cells, n_tfs))
+    edges = []
+    for j in range(n_tfs, n_genes):
+        k = n_tfs - 1 if rng.random() < 0.3 else 1
+        regs = rng.choice(n_tfs, size=k, replace=False)
+        w = rng.choice([-1.0, 1.0], size=k) * rng.uniform(0.5, 1.5, size=k)
+        x[:, j] = x[:, regs] @ w + rng.normal(0, 2.0, n_cells)
+        edges += [(genes[r], genes[j]) for r in regs]
+    x = np.log1p(np.maximum(x - x.min(axis=0), 0))
+    expr = pd.DataFrame(x, index=[f"c{i}" for i in range(n_cells)], columns=genes)
+    net = pd.DataFrame(edges, columns=["Gene1", "Gene2"])
+    return GRNData(make_adata(expr, genes[:n_tfs], net), name="hub")
+
+
+@pytest.fixture(scope="module")
+def datasets(tiny_data, tiny_split):
+    hub = hub_grn()
+    return {"tiny": (tiny_data, tiny_split), "hub": (hub, genelink_split(hub, seed=0))}
+
+
+@pytest.fixture(scope="module")
+def fitted(datasets):
+    """``fitted(name, seed)`` -> (method, test pairs, test scores), cached per module."""
+    cache: dict = {}
+
+    def fit(name: str, seed: int = 0):
+        if (name, seed) not in cache:
+            data, split = datasets[DATA_OF.get(name, "tiny")]
+            test = split[split["Part"] == "test"].reset_index(drop=True)
+            method = get(name)(preset="small", **FAST[name])
+            scores = method.score_pairs(data, split, test, seed=seed, threads=1)
+            cache[name, seed] = (method, test, scores)
+        return cache[name, seed]
+
+    return fit
+
+
+@pytest.mark.parametrize("name", list(FAST))
+def test_beats_random_on_test_pairs(name, fitted):
+    _, test, scores = fitted(name)
+    assert scores.shape == (len(test),) and np.all(np.isfinite(scores))
+    auroc = roc_auc_score(test["Label"], scores)
+    assert auroc > 0.6, f"{name}: test AUROC {auroc:.3f}"
+
+
+@pytest.mark.parametrize("name", list(FAST))
+def test_same_seed_same_scores(name, fitted, datasets):
+    method, test, scores = fitted(name)
+    data, split = datasets[DATA_OF.get(name, "tiny")]
+    again = get(name)(preset="small", **FAST[name]).score_pairs(data, split, test, seed=0, threads=1)
+    np.testing.assert_array_equal(scores, again)
+
+
+def _graph_used(method) -> torch.Tensor:
+    """The message-passing / prior graph the fitted model actually holds."""
+    if method.name == "grn_transformer":
+        adj = method.prior_[..., -1]  # the network channel of the prior tensor
+        return torch.stack(torch.nonzero(adj, as_tuple=True)).cpu()
+    return method.model_.edge_index.cpu()
+
+
+@pytest.mark.parametrize("name", GRAPH_METHODS)
+def test_graph_holds_training_positives_only(name, fitted, datasets):
+    method, _, _ = fitted(name)
+    data, split = datasets[DATA_OF.get(name, "tiny")]
+    graph = _graph_used(method)
+    assert graph.shape[1] > 0
+    assert_no_leak(graph, data, split)
+    train = split[split["Part"] == "train"]
+    expected = training_graph(data, train, symmetric=True)
+    assert set(map(tuple, graph.T.tolist())) == set(map(tuple, expected.T.tolist()))
+
+
+def test_leak_check_sees_a_planted_test_edge(fitted, datasets):
+    """Control: the check above fails when a test positive is planted in a model's graph."""
+    method, _, _ = fitted("genelink")
+    data, split = datasets["tiny"]
+    held = split[(split["Part"] == "test") & (split["Label"] == 1)].iloc[0]
+    extra = torch.as_tensor(data.gene_idx([held["Target"], held["TF"]])).view(2, 1)
+    with pytest.raises(SplitLeakError):
+        assert_no_leak(torch.cat([_graph_used(method), extra], dim=1), data, split)
+
+
+# --- building blocks ----------------------------------------------------------------------
+
+
+def test_pair_images_match_cnnc_histogram():
+    """One bincount per pair equals CNNC's ``histogram2d(x_a, x_b).T`` log-scaling."""
+    from grnbench.methods.pair_images import PairImages
+
+    rng = np.random.default_rng(3)
+    x = np.log1p(rng.gamma(0.5, 2.0, size=(200, 6)) * (rng.random((200, 6)) > 0.3))
+    images = PairImages(x, n_bins=32)
+    a, b = torch.tensor([0, 2, 5, 1]), torch.tensor([1, 2, 3, 4])
+    got = images(a, b)[:, 0].numpy()
+    for i, (ga, gb) in enumerate(zip(a.tolist(), b.tolist())):
+        h = np.histogram2d(x[:, ga], x[:, gb], bins=32)[0].T
+        want = (np.log10(h / len(x) + 1e-4) + 4) / 4
+        np.testing.assert_allclose(got[i], want, atol=1e-6)
+
+
+def test_discretise_edges_and_constant_gene():
+    from grnbench.methods.pair_images import discretise
+
+    x = np.array([[0.0, 5.0], [1.0, 5.0], [2.0, 5.0]])
+    bins = discretise(x, n_bins=4)
+    assert bins[0].tolist() == [0, 2, 3]  # the maximum falls into the last bin
+    assert bins[1].tolist() == [2, 2, 2]  # constant gene: middle bin, as NumPy
+
+
+def test_top_correlated_excludes_self():
+    from grnbench.methods.pair_images import top_correlated
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(100, 1))
+    x = np.hstack([base, base + 0.1 * rng.normal(size=(100, 1)), rng.normal(size=(100, 2))])
+    nb = top_correlated(x, k=2)
+    assert nb[0, 0] == 1 and nb[1, 0] == 0
+    assert all(i not in row for i, row in enumerate(nb))
+
+
+def test_image_models_chunk_without_changing_scores(tiny_data):
+    """Inference in small memory chunks gives the same logits as one big batch."""
+    from grnbench.methods.cnnc import CNNCModel
+    from grnbench.methods.deepdrim import DeepDRIMModel
+
+    x = tiny_data.expression()
+    tf = torch.arange(8).repeat(10)
+    tg = torch.arange(80) % 60
+    for model in (CNNCModel(x, channels=(4, 8, 8), dense=16),
+                  DeepDRIMModel(x, k=2, channels=(4, 8, 8), embed=8, hidden=(16, 8))):
+        model.eval()
+        with torch.no_grad():
+            whole = model(tf, tg)
+            model.budget = 1  # one pair per chunk
+            parts = model(tf, tg)
+        torch.testing.assert_close(whole, parts, rtol=1e-5, atol=1e-5)
+
+
+def test_deepdrim_shares_neighbour_images_exactly(tiny_data):
+    """Per-gene computation of the neighbour stream equals DeepDRIM's per-pair layout."""
+    from grnbench.methods.deepdrim import DeepDRIMModel
+
+    model = DeepDRIMModel(tiny_data.expression(), k=2, channels=(4, 8, 8), embed=8, hidden=(16, 8)).eval()
+    tf, tg = torch.tensor([0, 0, 3, 5]), torch.tensor([10, 20, 10, 0])
+    nb = model.nbrs
+    with torch.no_grad():
+        fast = model(tf, tg)
+        slow = []
+        for a, b in zip(tf.tolist(), tg.tolist()):
+            pairs = [(a, b), (a, a), (b, b)] + [(a, int(n)) for n in nb[a]] + [(int(n), b) for n in nb[b]]
+            img = model.images(torch.tensor([p[0] for p in pairs]), torch.tensor([p[1] for p in pairs]))
+            img = img.contiguous(memory_format=torch.channels_last)
+            prim = model.primary_dense(model.primary(img[:1]))
+            nbr = model.neighbour_dense(model.neighbour(img[1:])).reshape(1, -1)
+            slow.append(model.head(torch.cat([prim, nbr], dim=1)).squeeze(-1))
+    torch.testing.assert_close(fast, torch.cat(slow), rtol=1e-5, atol=1e-5)
+
+
+def test_chunk_budget_bounds_tfs1000_inference():
+    """At TFs+1000 size an 8192-pair inference batch is cut into bounded chunks."""
+    from grnbench.methods.pair_images import ACTIVATION_FACTOR, chunk_sizes
+
+    budget = 512 * 2**20
+    chunk = chunk_sizes(8192, 23, 32, budget)
+    assert 1 <= chunk < 8192
+    assert chunk * 23 * 32 * 32 * 4 * ACTIVATION_FACTOR <= budget
+
+
+def test_channel_attention_equals_public_code_form():
+    """Equation (2): softmax_m(t_ij N_ijm) equals the code's attention over prior channels."""
+    from grnbench.methods.grn_transformer import RowAttention
+
+    gen = torch.Generator().manual_seed(0)
+    r, g, h, d, m, e = 5, 7, 2, 4, 3, 8
+    q, k = torch.randn(r, g, h, d, generator=gen), torch.randn(r, g, h, d, generator=gen)
+    net = torch.randn(g, g, m, generator=gen)
+    w_q, b_q = torch.randn(d, e, generator=gen), torch.randn(e, generator=gen)
+    w_k, b_k = torch.randn(e, generator=gen), torch.randn(e, generator=gen)
+    # Public code: Q = mean_h(Linear_d->8(sum_r q * k)), K = Linear_1->8(N); softmax_m(Q . K)
+    big_q = (torch.einsum("rihd,rjhd->hijd", q, k) @ w_q + b_q).mean(0)
+    big_k = net.unsqueeze(-1) * w_k + b_k
+    want = torch.softmax(torch.einsum("ije,ijme->ijm", big_q, big_k), dim=-1)
+    # Ours: u = W_q w_k, beta = b_q . w_k
+    row = RowAttention(h * d, h, torch.Generator().manual_seed(1))
+    u, beta = w_q @ w_k, b_q @ w_k
+    t = torch.einsum("rihd,rjhd->ij", q * u, k) / h + beta
+    got = torch.softmax(net * t.unsqueeze(-1), dim=-1)
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+    assert row.u.shape == u.shape and row.beta.shape == beta.shape
+
+
+def test_weak_label_cleaning_drops_doubtful_pairs():
+    from grnbench.methods.grn_transformer import clean_weak_labels
+
+    rng = np.random.default_rng(0)
+    y = np.array([1] * 20 + [0] * 20)
+    scores = np.where(y == 1, 0.9, 0.1)[None, :] + rng.normal(0, 0.01, size=(10, 40))
+    scores[:, 0] = 0.1  # a positive every forest doubts
+    scores[:, 25] = np.linspace(0.0, 0.6, 10)  # a negative the forests disagree on
+    keep = clean_weak_labels(scores, y)
+    assert not keep[0] and not keep[25]
+    assert keep.sum() == 38
+
+
+def test_registered_with_paper_defaults_and_small_preset():
+    for name in FAST:
+        cls = get(name)
+        assert cls.kind == "supervised" and cls.description
+        method = cls(preset="small")
+        assert set(method.params) == set(cls.defaults)
