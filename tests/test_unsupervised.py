@@ -321,7 +321,7 @@ def test_scode_equations_recover_a_given_the_rates():
     rates = np.linalg.eigvals(a).real
     w, rss = fit_linear(x, np.exp(rates[:, None] * t[None, :]))
     assert rss < 1e-18
-    a_hat = (w * rates) @ np.linalg.pinv(w)  # eq. 6
+    a_hat = (w * rates) @ np.linalg.pinv(w)  # eq. 2 of scode.py
     np.testing.assert_allclose(a_hat, a, atol=1e-6)  # A[target, regulator]: "ode" orientation
 
 
@@ -357,6 +357,13 @@ def test_scode_infer_shape_seed_and_orientation():
     assert not np.array_equal(w, registry.get("scode")(n_iter=60, n_rep=2).infer(data, seed=1))
     wb = registry.get("scode")(n_iter=60, n_rep=2, orientation="beeline").infer(data, seed=0)
     assert not np.allclose(w, wb)
+
+
+def test_scode_threads_do_not_change_scores():
+    data = _ode_dataset(with_pseudotime=True)
+    one = registry.get("scode")(n_iter=40, n_rep=3).infer(data, seed=2, threads=1)
+    two = registry.get("scode")(n_iter=40, n_rep=3).infer(data, seed=2, threads=2)
+    np.testing.assert_array_equal(one, two)
 
 
 def test_scode_falls_back_to_diffusion_pseudotime():

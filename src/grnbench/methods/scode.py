@@ -1,16 +1,16 @@
 """SCODE: regulatory network from a linear ODE fitted along pseudotime (Matsumoto et al. 2017).
 
-Model (paper eqs. 1-4): expression follows dx/dt = A x; SCODE approximates the dynamics in a
+Model: expression follows dx/dt = A x; SCODE approximates the dynamics in a
 z-dimensional space, x ~ W z(t) with dz/dt = B z, B diagonal, so z_i(t) = exp(b_i t). Given b,
 W is the least-squares fit of the expression X (genes x cells) on Z (z x cells),
 
     Z_ic = exp(b_i t_c) + u_ic,   u ~ U(-0.001, 0.001)     (the reference adds this jitter)
-    W = argmin ||X - W Z||^2,  RSS(b) = ||X - W Z||^2                                  (5)
+    W = argmin ||X - W Z||^2,  RSS(b) = ||X - W Z||^2                                  (1)
 
 and b is optimised by random search: each iteration redraws one b_i ~ U(-10, 2), keeps it
 if RSS falls and restores it otherwise; the last iteration refits W at the best b. Then
 
-    A = W B W^+        (W^+ the Moore-Penrose pseudo-inverse, MASS::ginv)            (6)
+    A = W B W^+        (W^+ the Moore-Penrose pseudo-inverse, MASS::ginv)            (2)
 
 BEELINE runs the reference (SCODE.R with run_R.rb) with z = 10, 1000 iterations and 6
 repeats, and averages the repeats' A (averageA.R). Pseudotime is rescaled to t / max(t).
@@ -59,7 +59,7 @@ def diffusion_pseudotime(
 
 
 def fit_linear(x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, float]:
-    """W = argmin ||X - W Z||^2 (eq. 5, the reference's per-gene ``lm(X[i,] ~ t(Z) - 1)``)."""
+    """W = argmin ||X - W Z||^2 (eq. 1, the reference's per-gene ``lm(X[i,] ~ t(Z) - 1)``)."""
     w = np.linalg.lstsq(z.T, x.T, rcond=None)[0].T
     resid = x - w @ z
     return w, float(np.einsum("ij,ij->", resid, resid))
@@ -76,7 +76,7 @@ def scode_run(
     max_b: float,
     jitter: float,
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """One SCODE optimisation (random search over b, eq. 5); returns (A, b, RSS), A by eq. 6."""
+    """One SCODE optimisation (random search over b, eq. 1); returns (A, b, RSS), A by eq. 2."""
     new_b = rng.uniform(min_b, max_b, size=z)
     old_b = new_b.copy()
     rss = np.inf
@@ -93,8 +93,38 @@ def scode_run(
             old_b[target] = new_b[target]
         else:
             new_b[target] = old_b[target]
-    a = (w * new_b[None, :]) @ np.linalg.pinv(w, rtol=_GINV_RTOL)  # eq. 6
+    a = (w * new_b[None, :]) @ np.linalg.pinv(w, rtol=_GINV_RTOL)  # eq. 2
     return a, new_b.copy(), rss
+
+
+def _one_repeat(x: np.ndarray, t: np.ndarray, seed_seq: np.random.SeedSequence, kw) -> np.ndarray:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):  # same single-threaded BLAS in and out of the pool
+        return scode_run(x, t, np.random.default_rng(seed_seq), **kw)[0]
+
+
+def mean_of_repeats(
+    x: np.ndarray, t: np.ndarray, seed: int, n_rep: int, threads: int = 1, **kw
+) -> np.ndarray:
+    """Mean A over ``n_rep`` independent runs (averageA.R), each seeded from ``seed``.
+
+    Repeats run in a process pool when ``threads > 1``; every repeat owns its seed and the sum
+    is taken in repeat order, so the result does not depend on ``threads``.
+    """
+    seeds = np.random.SeedSequence(seed).spawn(n_rep)
+    if threads <= 1 or n_rep == 1:
+        runs = [_one_repeat(x, t, s, kw) for s in seeds]
+    else:
+        from joblib import Parallel, delayed
+
+        runs = Parallel(n_jobs=min(threads, n_rep), backend="loky")(
+            delayed(_one_repeat)(x, t, s, kw) for s in seeds
+        )
+    total = np.zeros_like(runs[0])
+    for a in runs:
+        total += a
+    return total / n_rep
 
 
 @register
@@ -143,11 +173,8 @@ class SCODE(UnsupervisedMethod):
             t = t / t.max()
             x = cells_x[keep].T  # genes x cells
             self.labels["scode_cells"] = int(keep.sum())
-            rngs = [
-                np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(p["n_rep"])
-            ]
             kw = {k: p[k] for k in ("z", "n_iter", "min_b", "max_b", "jitter")}
-            mean_a = sum(scode_run(x, t, rng, **kw)[0] for rng in rngs) / p["n_rep"]
+            mean_a = mean_of_repeats(x, t, seed, p["n_rep"], threads, **kw)
         tf_idx = np.flatnonzero(data.tf_mask)
         a_tf = mean_a[:, tf_idx].T if p["orientation"] == "ode" else mean_a[tf_idx, :]
         score = np.abs(a_tf)

@@ -133,8 +133,8 @@ class GENIE3(_ArboretoMethod):
         "max_features": RF_KWARGS["max_features"],
         "regulators": "tfs",
     }
-    #: 100 trees: the default run on ~240 simulated genes stays well under a minute on 1 core.
-    presets = {"small": {"n_estimators": 100}}
+    #: 30 trees: the default run on ~240 simulated genes (40 TFs, 300 cells) takes ~15 s on 1 core.
+    presets = {"small": {"n_estimators": 30}}
 
     def regressor_kwargs(self) -> dict[str, Any]:
         return {
