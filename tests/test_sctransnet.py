@@ -295,6 +295,8 @@ def test_pretraining_resumes_reuses_and_refuses(tiny_data, tmp_path):
     obj = torch.load(tmp_path / "a.pt", weights_only=True)
     assert obj["config"]["encoder"]["dim"] == 8 and obj["complete"] and obj["optimizer"] is None
     assert set(obj["model_state_dict"]) == set(ScBertEncoder(EncoderConfig(max_seq_len=61, **TINY)).state_dict())
+    untrained = pretrain_encoder(tiny_data, {**TINY_PARAMS, "pretrain_epochs": 0}, seed=0)
+    assert untrained.source == "untrained" and not untrained.history
 
 
 def test_pretrain_cache_is_shared(tiny_data, tmp_path):

@@ -86,15 +86,15 @@ PRESETS: dict[str, dict[str, Any]] = {
     # (benchmarks/bench_sctransnet.py).
     "cpu": {
         "enc_dim": 64,
-        "enc_depth": 2,
+        "enc_depth": 3,
         "enc_heads": 4,
         "enc_dim_head": 16,
         "enc_features": 32,
-        "pretrain_epochs": 4,
+        "pretrain_epochs": 6,
         "pretrain_lr": 1e-3,
         "pretrain_batch": 16,
         "extract_batch": 32,
-        "batch_size": 2048,
+        "batch_size": None,  # full batch: 100 epochs = the paper's "100 iterations"
     },
     "paper": {},
 }

@@ -53,7 +53,7 @@ class EncoderBundle:
 
     model: ScBertEncoder
     panel: list[str]
-    source: str  # "pretrained-by-us" | "official-checkpoint" | "official-checkpoint+fine-tuned-by-us"
+    source: str  # pretrained-by-us | official-checkpoint | official-checkpoint+fine-tuned-by-us | untrained
     label: str  # e.g. "pretrained-by-us (MLM on 758 cells, 4 epochs)"
     gene_embedding: str
     checkpoint: str | None = None
@@ -165,6 +165,8 @@ def encoder_key(data: GRNData, params: dict | None = None, seed: int = 0, preset
 
 def _source(ident: dict) -> tuple[str, str]:
     n, e = ident["n_cells"], ident["pretrain"]["epochs"]
+    if ident["init"] is None and e == 0:
+        return "untrained", "untrained encoder (random initialisation, no MLM)"
     if ident["init"] is None:
         return "pretrained-by-us", f"pretrained-by-us (MLM on {n} cells, {e} epochs)"
     if e == 0:
