@@ -123,6 +123,51 @@ def get_aggregate_outputs():
     return [str(p) for p in aggregate_outputs().values()]
 
 
+def _encoder_key(method):
+    """Methods with identical encoder settings (preset + params) share one pretrained encoder."""
+    import hashlib
+
+    cfg = METHODS[method]
+    blob = json.dumps(
+        {"preset": cfg["preset"], "params": cfg["params"]}, sort_keys=True
+    )
+    return hashlib.sha1(blob.encode()).hexdigest()[:10]
+
+
+# encoder key -> the method whose settings pretrain it (scTransNet variants with an encoder that
+# is not a user-given checkpoint; those load it themselves)
+ENCODERS = {}
+for _m in PY_METHODS:
+    _cls = REGISTERED[_m]
+    if getattr(_cls, "use_encoder", False) and not METHODS[_m]["params"].get(
+        "encoder_checkpoint"
+    ):
+        ENCODERS.setdefault(_encoder_key(_m), _m)
+
+
+def encoder_file(w, method):
+    return f"{job_dir(w)}/pretrain/scbert_{_encoder_key(method)}.pt"
+
+
+def infer_inputs(w):
+    out = {
+        "h5ad": f"{job_dir(w)}/data.h5ad",
+        "split": f"{job_dir(w)}/{w.split}/split_seed{w.seed}.csv",
+    }
+    if _encoder_key(w.method) in ENCODERS and getattr(
+        REGISTERED[w.method], "use_encoder", False
+    ):
+        out["encoder"] = encoder_file(w, w.method)
+    return out
+
+
+def infer_params(w, input):
+    p = dict(method_cfg(w.method, "params"))
+    if "encoder" in input.keys():
+        p["encoder_checkpoint"] = input.encoder
+    return p
+
+
 def get_final_output():
     out = [f"{RESULTS}/tables/metrics.tsv"]
     out += [f"{RESULTS}/{ds}/{net}/{gs}/stats.json" for ds, net, gs in dataset_jobs()]

@@ -5,8 +5,7 @@
 
 rule infer:
     input:
-        h5ad=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/data.h5ad",
-        split=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/split_seed{{seed}}.csv",
+        unpack(infer_inputs),
     output:
         edges=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}/edges.csv",
         run=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}/run.json",
@@ -25,8 +24,36 @@ rule infer:
         gpu=lambda w: method_cfg(w.method, "gpus"),
     params:
         preset=lambda w: method_cfg(w.method, "preset"),
-        method_params=lambda w: method_cfg(w.method, "params"),
+        method_params=infer_params,
         device=config["device"],
         record_failure=config["on_method_error"] == "record",
     script:
         "../workflow_scripts/infer.py"
+
+
+# scTransNet's encoder: masked-expression pretraining on the dataset's cells, once per dataset and
+# encoder setting, shared by every seed, split and ablation. An interrupted job resumes from
+# <output>.partial (kept outside Snakemake's outputs so a rerun finds it).
+rule pretrain_sctransnet:
+    input:
+        h5ad=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/data.h5ad",
+    output:
+        f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/pretrain/scbert_{{enckey}}.pt",
+    log:
+        f"{LOGS}/pretrain_sctransnet/{{dataset}}/{{network}}/{{geneset}}/{{enckey}}.log",
+    benchmark:
+        f"{BENCH}/pretrain_sctransnet/{{dataset}}/{{network}}/{{geneset}}/{{enckey}}.tsv"
+    conda:
+        "../envs/grnbench.yaml"
+    threads: lambda w: method_cfg(ENCODERS[w.enckey], "threads")
+    resources:
+        mem_mb=lambda w: method_cfg(ENCODERS[w.enckey], "mem_mb"),
+        runtime=lambda w: method_cfg(ENCODERS[w.enckey], "runtime"),
+        gpu=lambda w: method_cfg(ENCODERS[w.enckey], "gpus"),
+    params:
+        method=lambda w: ENCODERS[w.enckey],
+        preset=lambda w: method_cfg(ENCODERS[w.enckey], "preset"),
+        method_params=lambda w: method_cfg(ENCODERS[w.enckey], "params"),
+        device=config["device"],
+    script:
+        "../workflow_scripts/pretrain_sctransnet.py"

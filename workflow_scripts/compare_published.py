@@ -7,14 +7,20 @@ with rule_logging(snakemake):  # noqa: F821
     sm = snakemake  # noqa: F821
     ds = sm.wildcards.dataset
     rows = [
-        compare_to_genelink(j["h5ad"], j["folder"], dataset=ds, network=j["network"], geneset=j["geneset"])
+        compare_to_genelink(
+            j["h5ad"], j["folder"], dataset=ds, network=j["network"], geneset=j["geneset"]
+        )
         for j in sm.params.jobs
     ]
     if sm.params.beeline_cell:
         rows.append(
             compare_raw_to_beeline_zip(
-                sm.input.beeline_data, sm.params.beeline_cell, sm.input.expression, sm.input.pseudotime,
-                sm.params.scratch, dataset=ds,
+                sm.input.beeline_data,
+                sm.params.beeline_cell,
+                sm.input.expression,
+                sm.input.pseudotime,
+                sm.params.scratch,
+                dataset=ds,
             )
         )
     df = write_comparison(rows, sm.output.tsv, sm.output.json)

@@ -7,7 +7,9 @@ from grnbench.workflow import rule_logging
 
 with rule_logging(snakemake):  # noqa: F821
     sm = snakemake  # noqa: F821
-    spec = GeoSpec.from_config(dict(sm.params.geo), where=f"config: datasets.{sm.wildcards.dataset}.geo")
+    spec = GeoSpec.from_config(
+        dict(sm.params.geo), where=f"config: datasets.{sm.wildcards.dataset}.geo"
+    )
     summary = geo_to_beeline(
         sm.input.matrix,
         Path(sm.output.expression).parent,

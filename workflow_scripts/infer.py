@@ -1,7 +1,11 @@
 """Rule infer: one registered method on one split and seed."""
 
-from grnbench.pipeline import run_method
-from grnbench.workflow import rule_logging
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle OpenMP threads must not spin (torch)
+
+from grnbench.pipeline import run_method  # noqa: E402
+from grnbench.workflow import rule_logging  # noqa: E402
 
 with rule_logging(snakemake):  # noqa: F821
     sm = snakemake  # noqa: F821
@@ -18,4 +22,6 @@ with rule_logging(snakemake):  # noqa: F821
         preset=sm.params.preset,
         record_failure=sm.params.record_failure,
     )
-    print(f"{sm.wildcards.method}: {info['status']}, {info['fit_seconds']} s, labels {info['labels']}")
+    print(
+        f"{sm.wildcards.method}: {info['status']}, {info['fit_seconds']} s, labels {info['labels']}"
+    )

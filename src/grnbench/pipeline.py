@@ -113,7 +113,7 @@ def run_method(
     write_csv(edges, edges_out, float_format="%.9g")
     info = {
         "method": method, "kind": cls.kind, "seed": seed, "preset": preset, "params": model.params,
-        "labels": model.labels, "device": dev, "threads": threads, "fit_seconds": round(elapsed, 3) if status == "ok" else None,
+        "labels": model.labels, "resources": getattr(model, "resources", {}), "device": dev, "threads": threads, "fit_seconds": round(elapsed, 3) if status == "ok" else None,
         "peak_rss_mb": round(peak_rss_mb(), 1), "grnbench_version": __version__,
         "data": str(data_path), "split": str(split_path), "status": status, "error": error,
     }
