@@ -1,0 +1,172 @@
+"""Training time (and test AUROC/AUPRC) of the supervised baselines, defaults and small preset.
+
+Data sets:
+
+- ``mdc``: GENELink's mDC TFs+500 cell-type-specific folder (``../shared/data/genelink/
+  specific/mDC/tfs500``; skipped when absent), GENELink split (hard negatives), seed 0.
+- ``hesc1000``: random data at hESC TFs+1000 size: 1410 genes x 758 cells, 410 TFs of which 34
+  regulate; each of the 34 targets each other gene with probability 0.146 (~7000 edges);
+  a target's expression is a signed sum of its regulators' plus noise, with 30% dropout zeros.
+
+Heavy configurations do not fit a short run, so ``--epoch-cap`` caps the epochs (pretraining
+epochs for GRN-Transformer) and ``--train-frac`` subsamples the training pairs (stratified,
+seeded; graph and validation unchanged). The full cost is then *projected*:
+
+    per-epoch train time = (fit time - capped epochs * validation pass) / capped epochs
+    projected = epochs * (per-epoch train time / train_frac + validation pass)
+
+(no early stopping assumed: an upper bound). For GRN-Transformer the stages are timed inside
+the method (pretraining, attention extraction, classifier): pretraining is scaled by epochs,
+the classifier time linearly by 1 / train_frac (forests grow a little faster than linearly). AUROC/AUPRC are those of the run
+as made (capped runs are marked), on the split's test pairs.
+
+Usage::
+
+    python benchmarks/bench_supervised.py --threads 2                     # everything
+    python benchmarks/bench_supervised.py --methods cnnc --datasets mdc --presets small
+    python benchmarks/bench_supervised.py --presets default --epoch-cap 1 --train-frac 0.1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from grnbench.data.dataset import GRNData, make_adata
+from grnbench.data.splits import genelink_split
+from grnbench.methods.registry import get
+from grnbench.utils import peak_rss_mb
+
+ROOT = Path(__file__).resolve().parents[1]
+MDC = ROOT.parent / "shared" / "data" / "genelink" / "specific" / "mDC" / "tfs500"
+METHODS = ["genelink", "gnnlink", "gne", "cnnc", "deepdrim", "grn_transformer"]
+TARGET_S = 600.0  # the budget: 10 minutes per seed on 2 cores
+
+
+def mdc_data() -> GRNData | None:
+    """mDC TFs+500 through make_adata (expression genes x cells, TF.csv, BL--network.csv)."""
+    if not (MDC / "BL--ExpressionData.csv").exists():
+        return None
+    expr = pd.read_csv(MDC / "BL--ExpressionData.csv", index_col=0)
+    tfs = pd.read_csv(MDC / "TF.csv", index_col=0)["TF"].astype(str).tolist()
+    net = pd.read_csv(MDC / "BL--network.csv")[["Gene1", "Gene2"]]
+    adata = make_adata(expr.T, tfs, net, provenance={"source": str(MDC)})
+    return GRNData(adata, name="mDC/specific/tfs500")
+
+
+def hesc1000_like(seed: int = 0, n_genes: int = 1410, n_cells: int = 758, n_tfs: int = 410,
+                  n_regulators: int = 34, p_edge: float = 0.146) -> GRNData:
+    """Random data of hESC TFs+1000 size (module docstring)."""
+    rng = np.random.default_rng(seed)
+    genes = [f"G{i:04d}" for i in range(n_genes)]
+    regs = rng.choice(n_tfs, size=n_regulators, replace=False)
+    x = rng.gamma(2.0, 1.0, size=(n_cells, n_genes))
+    adj = (rng.random((n_regulators, n_genes)) < p_edge) & (np.arange(n_genes)[None, :] != regs[:, None])
+    adj[:, regs] = False  # regulators are masters: no cycles among them
+    w = rng.choice([-1.0, 1.0], size=adj.shape) * rng.uniform(0.5, 1.5, size=adj.shape) * adj
+    x = x + x[:, regs] @ w + rng.normal(0, 2.0, size=x.shape) * adj.any(axis=0)
+    x = np.log1p(np.maximum(x - x.min(axis=0), 0)) * (rng.random(x.shape) > 0.3)
+    src, dst = np.nonzero(adj)
+    net = pd.DataFrame({"Gene1": [genes[regs[i]] for i in src], "Gene2": [genes[j] for j in dst]})
+    expr = pd.DataFrame(x.astype(np.float32), index=[f"c{i}" for i in range(n_cells)], columns=genes)
+    return GRNData(make_adata(expr, genes[:n_tfs], net, provenance={"source": "hesc1000_like"}),
+                   name="hesc1000-like")
+
+
+def subsample(train: pd.DataFrame, frac: float, seed: int) -> pd.DataFrame:
+    """Stratified (by label) seeded subsample of training pairs."""
+    if frac >= 1:
+        return train
+    parts = [g.sample(frac=frac, random_state=seed) for _, g in train.groupby("Label")]
+    return pd.concat(parts).sort_index().reset_index(drop=True)
+
+
+def run_one(name: str, preset: str | None, data: GRNData, split: pd.DataFrame, *, seed: int,
+            threads: int, epoch_cap: int | None, train_frac: float) -> dict:
+    cls = get(name)
+    method = cls(preset=preset)
+    epochs_full = int(method.params["epochs"])
+    capped = epoch_cap is not None and epoch_cap < epochs_full
+    if capped:
+        method.params["epochs"] = epoch_cap
+    train = subsample(split[split["Part"] == "train"].reset_index(drop=True), train_frac, seed)
+    val = split[split["Part"] == "val"].reset_index(drop=True)
+    test = split[split["Part"] == "test"].reset_index(drop=True)
+    t0 = time.perf_counter()
+    method.fit(data, train, val, seed=seed, threads=threads)
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    method.predict(data, val)
+    val_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    scores = method.predict(data, test)
+    test_s = time.perf_counter() - t0
+    run_epochs = int(method.params["epochs"])
+    if name == "grn_transformer":
+        st = method.timings_
+        projected = st["pretrain_s"] * epochs_full / run_epochs + st["extract_s"] + st["classifier_s"] / train_frac
+    else:
+        hist = len(method.result_.history)
+        val_pass = val_s if len(val) else 0.0
+        per_epoch = max(fit_s - hist * val_pass, 0.0) / max(hist, 1)
+        projected = epochs_full * (per_epoch / train_frac + val_pass) if (capped or train_frac < 1) else fit_s
+    return {
+        "method": name, "preset": preset or "default", "dataset": data.name, "seed": seed,
+        "threads": threads, "train_pairs": len(train), "train_frac": train_frac,
+        "epochs_run": run_epochs, "epochs_full": epochs_full, "capped": bool(capped or train_frac < 1),
+        "fit_s": round(fit_s, 1), "test_predict_s": round(test_s, 1), "projected_fit_s": round(projected, 1),
+        "within_10min": bool(projected <= TARGET_S),
+        "auroc": round(float(roc_auc_score(test["Label"], scores)), 4),
+        "auprc": round(float(average_precision_score(test["Label"], scores)), 4),
+        "peak_rss_mb": round(peak_rss_mb(), 0), "labels": method.labels,
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--datasets", default="mdc,hesc1000")
+    ap.add_argument("--presets", default="small,default", help="comma list of: small, default")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--epoch-cap", type=int, default=None, help="cap epochs (default preset only)")
+    ap.add_argument("--train-frac", type=float, default=1.0, help="training pairs used (default preset only)")
+    ap.add_argument("--out", default=None, help="append JSON lines here")
+    args = ap.parse_args(argv)
+
+    sets = {}
+    for ds in args.datasets.split(","):
+        data = mdc_data() if ds == "mdc" else hesc1000_like(args.seed) if ds == "hesc1000" else None
+        if data is None:
+            print(f"skip {ds}: data not found ({MDC})" if ds == "mdc" else f"unknown dataset {ds}")
+            continue
+        sets[ds] = (data, genelink_split(data, seed=args.seed))
+    for ds, (data, split) in sets.items():
+        print(f"{ds}: {data.n_genes} genes x {data.n_cells} cells, {len(data.tfs)} TFs, "
+              f"{len(data.network)} edges; split {split.groupby('Part').size().to_dict()}", flush=True)
+        for preset in args.presets.split(","):
+            for name in args.methods.split(","):
+                is_default = preset == "default"
+                rec = run_one(name, None if is_default else preset, data, split, seed=args.seed,
+                              threads=args.threads, epoch_cap=args.epoch_cap if is_default else None,
+                              train_frac=args.train_frac if is_default else 1.0)
+                print(f"{ds:9s} {name:15s} {rec['preset']:7s} fit {rec['fit_s']:8.1f}s "
+                      f"(epochs {rec['epochs_run']}/{rec['epochs_full']}, pairs {rec['train_pairs']}) "
+                      f"projected {rec['projected_fit_s']:8.1f}s {'OK ' if rec['within_10min'] else 'OVER'} "
+                      f"AUROC {rec['auroc']:.3f} AUPRC {rec['auprc']:.3f} "
+                      f"{'(capped run)' if rec['capped'] else ''} rss {rec['peak_rss_mb']:.0f}MB", flush=True)
+                if args.out:
+                    with open(args.out, "a") as fh:
+                        fh.write(json.dumps(rec, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
