@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -933,3 +934,87 @@ def test_known_float_parsing(tmp_path):
     p.write_text("Gene1,Gene2,EdgeWeight\nA,B,9.999999999999999e+29\nA,C,1e+30\n")
     w = read_edges(p)["EdgeWeight"].to_numpy()
     assert w[0] == 9.999999999999999e29 and w[0] != w[1]
+
+
+# --- checkpoints: nothing unpickles an untrusted file --------------------------------------------
+SRC = Path(__file__).resolve().parents[1] / "src"
+UNSAFE_LOADERS = {("pickle", "load"), ("pickle", "loads"), ("joblib", "load"), ("dill", "load"),
+                  ("pd", "read_pickle"), ("pandas", "read_pickle"), ("cloudpickle", "load")}  # fmt: skip
+
+
+def _loads(tree):
+    import ast
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+            yield node, name, node.func.attr
+
+
+def test_every_torch_load_in_src_is_weights_only():
+    """AST scan of src/: torch.load always with weights_only=True; no pickle-based loaders;
+    np.load never with allow_pickle=True."""
+    import ast
+
+    bad, n_torch = [], 0
+    for f in sorted(SRC.rglob("*.py")):
+        for node, owner, attr in _loads(ast.parse(f.read_text(), filename=str(f))):
+            kw = {k.arg: k.value for k in node.keywords}
+            where = f"{f.relative_to(SRC.parent)}:{node.lineno}"
+            if (owner, attr) == ("torch", "load"):
+                n_torch += 1
+                v = kw.get("weights_only")
+                if not (isinstance(v, ast.Constant) and v.value is True):
+                    bad.append(f"{where}: torch.load without weights_only=True")
+            elif (owner, attr) in UNSAFE_LOADERS:
+                bad.append(f"{where}: {owner}.{attr} unpickles its input")
+            elif (owner, attr) in {("np", "load"), ("numpy", "load")}:
+                v = kw.get("allow_pickle")
+                if v is not None and not (isinstance(v, ast.Constant) and v.value is False):
+                    bad.append(f"{where}: np.load with allow_pickle")
+    assert not bad, "\n".join(bad)
+    assert n_torch >= 1  # the scan sees the loaders it guards
+
+
+class _Dot(torch.nn.Module):
+    """Smallest pair model for the shared loop: dot product of gene embeddings."""
+
+    def __init__(self, n_genes: int):
+        super().__init__()
+        self.emb = torch.nn.Embedding(n_genes, 8)
+
+    def forward(self, tf, tg):
+        return (self.emb(tf) * self.emb(tg)).sum(-1)
+
+
+def test_training_checkpoint_is_weights_only_and_a_pickle_is_refused(
+    tiny_data, tiny_split, tmp_path
+):
+    import pickle
+
+    from grnbench.methods.training import TrainConfig, train_pair_model
+
+    train, val = tiny_split[tiny_split.Part == "train"], tiny_split[tiny_split.Part == "val"]
+    torch.manual_seed(0)
+    ckpt = tmp_path / "ckpt.pt"
+    train_pair_model(_Dot(tiny_data.n_genes), tiny_data, train, val,
+                     TrainConfig(epochs=2, checkpoint=ckpt, checkpoint_every=1), seed=0)  # fmt: skip
+    state = torch.load(
+        ckpt, map_location="cpu", weights_only=True
+    )  # a real checkpoint loads safely
+    assert state["epoch"] == 2 and set(state["model"]) == {"emb.weight"}
+
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    evil = tmp_path / "evil.pt"
+    evil.write_bytes(pickle.dumps({"model": Evil()}))
+    with pytest.raises(Exception) as e:
+        train_pair_model(_Dot(tiny_data.n_genes), tiny_data, train, val,
+                         TrainConfig(epochs=1, checkpoint=evil), seed=0)  # fmt: skip
+    assert not marker.exists(), "a checkpoint was unpickled"
+    assert "weights_only" in str(e.value) or "Unpickl" in type(e.value).__name__
