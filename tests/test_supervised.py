@@ -31,7 +31,7 @@ FAST = {
     "gne": {"epochs": 40, "patience": None},
     "cnnc": {"epochs": 8},
     "deepdrim": {"epochs": 6, "patience": None},
-    "grn_transformer": {"epochs": 3, "n_trees": 50, "n_cleaning_forests": 3},
+    "grn_transformer": {"epochs": 3, "n_cleaning_forests": 3},
 }
 DATA_OF = {"gnnlink": "hub", "gne": "hub"}
 GRAPH_METHODS = ["genelink", "gnnlink", "gne", "grn_transformer"]
