@@ -203,11 +203,9 @@ def other_jobs_table(res: Path) -> pd.DataFrame:
 # --- 1. interrupted runs -----------------------------------------------------------------------
 def test_interrupt_happened_mid_run(interrupted):
     assert interrupted["killed"]["rule"] == "infer"
-    assert interrupted["finished"], "nothing had finished before the kill"
-    n_all = len(interrupted["jobs"])
-    assert len(interrupted["finished"]) < sum(
-        len(j["output"]) for j in interrupted["jobs"].values()
-    ), n_all
+    finished = set(interrupted["finished"])
+    assert finished, "nothing had finished before the kill"
+    assert not finished & set(interrupted["killed"]["output"])
 
 
 def test_rerun_plans_exactly_the_unfinished_jobs(interrupted):
@@ -240,19 +238,10 @@ def test_interrupted_equals_uninterrupted_and_cores_1_equals_cores_2(interrupted
     """Same seed, run 1 (--cores 1, killed + resumed) vs run 2 (--cores 2, uninterrupted):
     identical metrics table bytes (after a stable sort, without runtime/memory)."""
     ours = read_tsv(interrupted["res"] / "tables" / "metrics.tsv")
-    assert (
-        set(ours.method) == set(METHODS) and len(ours) == 3 * 3 * 2 - 3
-    )  # 3 splits; supervised: test scope only
-    theirs = other_jobs_table(keep_going["res"])
-    a = table_text(stable(ours))
-    b = table_text(stable(read_tsv_from_frame(theirs)))
-    assert a == b
-
-
-def read_tsv_from_frame(df: pd.DataFrame) -> pd.DataFrame:
-    buf = io.StringIO()
-    df.to_csv(buf, sep="\t", index=False, float_format="%.6g")
-    return pd.read_csv(io.StringIO(buf.getvalue()), sep="\t", dtype=str, keep_default_na=False)
+    # 3 splits x (random, pcc: test + all-TF-gene scopes; degree_prior: test scope) = 15 rows
+    assert set(ours.method) == set(METHODS) and len(ours) == 15
+    theirs = read_tsv(io.StringIO(table_text(other_jobs_table(keep_going["res"]))))
+    assert table_text(stable(ours)) == table_text(stable(theirs))
 
 
 def test_prediction_files_byte_identical_across_runs(interrupted, keep_going):
