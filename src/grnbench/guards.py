@@ -132,7 +132,7 @@ def _sctransnet(G, C, T, p):
     """Performer over G gene tokens per cell (masked-expression pretraining, then extraction):
     activations ~ batch x depth x G x (4 dim + heads (3 dim_head + features)) floats, kept for
     backward (x3); work ~ 3 x depth x G x (4 dim.heads.dim_head + 2 heads.dim_head.features +
-    8 dim^2) flops per cell and epoch at ~1e10 flop/s on one core; then the GNN on pairs."""
+    8 dim^2) flops per cell and epoch; then the GNN on pairs."""
     dim, depth = _p(p, "enc_dim", 200), _p(p, "enc_depth", 6)
     heads, dh, feats = _p(p, "enc_heads", 10), _p(p, "enc_dim_head", 64), _p(p, "enc_features", 266)
     batch = max(_p(p, "pretrain_batch", 8), _p(p, "extract_batch", 8))
@@ -142,7 +142,8 @@ def _sctransnet(G, C, T, p):
         3 * depth * G * (4 * dim * heads * dh + 2 * heads * dh * feats + 8 * dim * dim) * C * epochs
     )
     gnn_s = 2e-5 * _p(p, "epochs", 100) * _pairs(G, T)
-    return 300 + act + 4 * G * C * 4 / 1e6, flops / 1e10 + gnn_s
+    # ~3e9 flop/s effective on one loaded core (164 s at G400/C600/T40 with the small preset)
+    return 400 + act + 4 * G * C * 4 / 1e6, flops / 3e9 + gnn_s
 
 
 def _grn_transformer(G, C, T, p):
@@ -152,7 +153,12 @@ def _grn_transformer(G, C, T, p):
     epochs, batch = _p(p, "epochs", 1500), _p(p, "batch_cells", 32)
     maps = 4 * layers * 4 * G * G * 3 / 1e6  # 4 heads, float32, kept for backward
     act = 4 * batch * G * emb * layers * 6 / 1e6
-    return 300 + maps + act, 2e-9 * epochs * C * G * G * emb * layers / 32
+    # + the prior folds' forests and the MLP on pairs: 240 s at G400/C600/T40 with the small preset
+    folds = _p(p, "prior_folds", 3)
+    return (
+        600 + maps + act,
+        2e-9 * epochs * C * G * G * emb * layers / 32 + 0.015 * G * T * folds / 3,
+    )
 
 
 COSTS: dict[str, Cost] = {
@@ -165,12 +171,13 @@ COSTS: dict[str, Cost] = {
     "scode": _scode,
     "genie3": _genie3,
     "grnboost2": _grnboost2,
-    # measured with the 'small' preset at G200/C300/T20: s, epochs, peak RSS above base
-    "genelink": _deep(3.37 / (20 * 4000), 20, 230),
-    "gnnlink": _deep(0.94 / (100 * 4000), 100, 220),
-    "gne": _deep(0.78 / (20 * 4000), 20, 230),
-    "cnnc": _deep(10.3 / (8 * 4000), 8, 260, bytes_per_pair=32 * 32 * 4),
-    "deepdrim": _deep(18.0 / (3 * 4000), 3, 290, bytes_per_pair=21 * 32 * 32 * 4),
+    # measured with the 'small' preset at G400/C600/T40 (16,000 pairs) on a loaded 2-core machine:
+    # seconds / (epochs x pairs), the small preset's epochs, peak RSS above the bare process
+    "genelink": _deep(45.5 / (20 * 16000), 20, 250),
+    "gnnlink": _deep(6.94 / (100 * 16000), 100, 240),
+    "gne": _deep(21.0 / (20 * 16000), 20, 250),
+    "cnnc": _deep(93.8 / (8 * 16000), 8, 320, bytes_per_pair=32 * 32 * 4),
+    "deepdrim": _deep(242.0 / (3 * 16000), 3, 380, bytes_per_pair=21 * 32 * 32 * 4),
     "grn_transformer": _grn_transformer,
     "sctransnet": _sctransnet,
     "sctransnet_no_attnpool": _sctransnet,
