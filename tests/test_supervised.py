@@ -253,3 +253,34 @@ def test_registered_with_paper_defaults_and_small_preset():
         assert cls.kind == "supervised" and cls.description
         method = cls(preset="small")
         assert set(method.params) == set(cls.defaults)
+
+
+def test_out_of_fold_features_hide_each_pairs_own_edge():
+    """Leave-one-out folds: a training positive's features come from a prior without its edge."""
+    from grnbench.methods.grn_transformer import (
+        AxialEncoder,
+        PairFeatures,
+        attention_maps,
+        out_of_fold_features,
+    )
+
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(12, 6, generator=gen)
+    prior = torch.rand(6, 6, 3, generator=gen)
+    prior[..., -1] = 0.0
+    tf, tg, y = torch.tensor([0, 0, 1, 2]), torch.tensor([3, 4, 5, 3]), torch.tensor([1.0, 0.0, 1.0, 1.0])
+    for a, b in zip(tf[y == 1], tg[y == 1]):
+        prior[a, b, -1] = prior[b, a, -1] = 1.0
+    enc = AxialEncoder(dim=8, ffn_dim=8, heads=2, layers=1, seed=0)
+    oof = out_of_fold_features(enc, z, prior, tf, tg, y, folds=len(tf), seed=0, chunk=None)
+    for i in range(len(tf)):
+        p = prior.clone()
+        if y[i] == 1:
+            p[tf[i], tg[i], -1] = p[tg[i], tf[i], -1] = 0.0
+        want = PairFeatures(attention_maps(enc, z, p, None)).compute(tf[i : i + 1], tg[i : i + 1])
+        torch.testing.assert_close(oof[i : i + 1], want)
+    full = PairFeatures(attention_maps(enc, z, prior, None))
+    assert not torch.allclose(full.compute(tf[:1], tg[:1]), oof[:1])  # the own edge mattered
+    full.set_overrides(tf, tg, oof)
+    torch.testing.assert_close(full(tf, tg), oof)
+    torch.testing.assert_close(full(tg, tf), full.compute(tg, tf))  # other pairs: computed
