@@ -97,7 +97,7 @@ def test_bad_edges_file(tmp_path, h5ad):
     pl.make_split(h5ad, split, protocol="genelink", seed=0)
     bad = tmp_path / "edges.csv"
     bad.write_text("Gene1,Gene2,EdgeWeight\nG000,G010,abc\n")
-    with pytest.raises(InputError, match=r"edges.csv \(row 2\): EdgeWeight 'abc'"):
+    with pytest.raises(InputError, match=r"edges.csv \(row 2\): value 'abc' is not a finite number"):
         pl.evaluate(h5ad, split, bad, tmp_path / "m.json")
     assert not (tmp_path / "m.json").exists()
     bad.write_text("a,b\n1,2\n")

@@ -52,7 +52,7 @@ def test_read_beeline_roundtrip_h5ad(tmp_path):
 @pytest.mark.parametrize(
     "text, match",
     [
-        (",c1,c2\nG1,1.0,abc\nG2,0,1\n", r"gene 'G1', cell 'c2', row 2.*'abc' is not a finite number"),
+        (",c1,c2\nG1,1.0,abc\nG2,0,1\n", r"gene 'G1', cell 'c2', line 2.*'abc' is not a finite number"),
         (",c1,c2\nG1,1.0,\nG2,0,1\n", r"gene 'G1', cell 'c2'.*not a finite number"),
         (",c1,c2\nG1,1.0,inf\n", r"not a finite number"),
         (",c1,c2\nG1,1,2\nG1,0,1\n", r"duplicated gene 'G1'"),

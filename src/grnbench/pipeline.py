@@ -148,17 +148,25 @@ def _score(model, data: GRNData, split: pd.DataFrame, *, seed: int, threads: int
 
 # --- evaluate ----------------------------------------------------------------------------------
 def read_edges(path) -> pd.DataFrame:
-    path = Path(path)
-    from grnbench.data.readers import _read_csv
+    """A prediction file ``Gene1,Gene2,EdgeWeight``: names verbatim, finite weights, no pair twice."""
+    from grnbench.data.readers import _numbers, read_table
 
-    e = _read_csv(path, dtype={"Gene1": str, "Gene2": str})
-    if not {"Gene1", "Gene2", "EdgeWeight"} <= set(e.columns):
-        raise InputError(path, f"expected columns Gene1,Gene2,EdgeWeight, got {list(e.columns)}")
-    w = pd.to_numeric(e["EdgeWeight"], errors="coerce")
-    if w.isna().any() or not np.all(np.isfinite(w)):
-        row = int(np.flatnonzero((w.isna() | ~np.isfinite(w.fillna(0))).to_numpy())[0])
-        raise InputError(path, f"EdgeWeight {e['EdgeWeight'].iloc[row]!r} is not a finite number", where=f"row {row + 2}")
-    e["EdgeWeight"] = w.astype(float)
+    path = Path(path)
+    header, rows = read_table(path)
+    if not {"Gene1", "Gene2", "EdgeWeight"} <= set(header):
+        raise InputError(path, f"expected columns Gene1,Gene2,EdgeWeight, got {header}")
+    cols = {c: rows[:, header.index(c)] for c in ("Gene1", "Gene2", "EdgeWeight")}
+    for c in ("Gene1", "Gene2"):
+        empty = np.flatnonzero([not g.strip() for g in cols[c]])
+        if len(empty):
+            raise InputError(path, "empty gene name", where=f"row {int(empty[0]) + 2}, column {c}")
+    w = _numbers(cols["EdgeWeight"][:, None], path, lambda i, j: f"row {i + 2}")[:, 0]
+    e = pd.DataFrame({"Gene1": cols["Gene1"], "Gene2": cols["Gene2"], "EdgeWeight": w})
+    dup = e.duplicated(["Gene1", "Gene2"])
+    if dup.any():
+        row = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError(path, f"pair {e.Gene1.iloc[row]} -> {e.Gene2.iloc[row]} is scored twice; one score per pair",
+                         where=f"row {row + 2}")
     return e
 
 

@@ -21,74 +21,155 @@ from grnbench.data.dataset import GRNData, make_adata
 from grnbench.errors import InputError
 
 
-def _read_csv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
+def read_table(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
+    """A CSV as written: ``(header, rows)`` with every field a Python string, nothing coerced.
+
+    Names stay verbatim (``NA``, ``01`` and ``True`` are names, not NaN, 1 or a bool); blank
+    lines are skipped and a UTF-8 byte-order mark is dropped; a row whose field count differs
+    from the header's is refused, naming its line.
+    """
+    import csv
+
     path = Path(path)
     if not path.exists():
         raise InputError(path, "file does not exist")
     if path.stat().st_size == 0:
         raise InputError(path, "file is empty")
+    rows, width, header = [], None, None
     try:
-        return pd.read_csv(path, **kwargs)
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            for line_no, row in enumerate(csv.reader(fh, strict=True), start=1):
+                if not row:
+                    continue
+                if header is None:
+                    header, width = row, len(row)
+                    continue
+                if len(row) != width:
+                    more = "more" if len(row) > width else "fewer"
+                    raise InputError(path, f"{len(row)} fields, {more} than the header's {width}; "
+                                           "expected comma-separated rows like the header", where=f"line {line_no}")
+                rows.append(row)
     except UnicodeDecodeError as e:
         raise InputError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from e
-    except pd.errors.EmptyDataError as e:
-        raise InputError(path, "file has no rows or header") from e
-    except pd.errors.ParserError as e:
+    except csv.Error as e:
         raise InputError(path, f"malformed CSV ({e})") from e
+    if header is None:
+        raise InputError(path, "file has no rows or header")
+    arr = np.empty((len(rows), width), dtype=object)
+    if rows:
+        arr[:] = rows
+    return header, arr
 
 
-def _check_unique(values: pd.Index, path, what: str) -> None:
-    dup = values[values.duplicated()]
+_NUMBER = r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)"
+
+
+def _numbers(values: np.ndarray, path, describe) -> np.ndarray:
+    """Strings -> float64 with correct rounding; refuse anything that is not a finite number.
+
+    Only plain decimal notation is a number (not ``True``, ``1_0`` or an empty field).
+    ``describe(i, j)`` names the offending field (row/gene/cell) for the error message.
+    """
+    flat = pd.Series(values.ravel(), dtype=object).astype(str).str.strip()
+    ok = flat.str.fullmatch(_NUMBER, case=False).to_numpy(bool)
+    out = np.zeros(flat.shape)
+    out[ok] = flat.to_numpy(dtype=object)[ok].astype(np.float64)
+    out = out.reshape(values.shape)
+    bad = ~ok.reshape(values.shape) | ~np.isfinite(out)
+    if bad.any():
+        i, j = (int(k) for k in np.argwhere(bad)[0])
+        raise InputError(path, f"value {values[i, j]!r} is not a finite number ({int(bad.sum())} such values); "
+                               "expected numbers", where=describe(i, j))
+    return out
+
+
+def _is_number(v: str) -> bool:
+    import re
+
+    return re.fullmatch(_NUMBER, v.strip(), flags=re.IGNORECASE) is not None
+
+
+def _check_names(names, path, what: str, line_offset: int = 2) -> None:
+    names = pd.Index(names)
+    empty = np.flatnonzero(np.asarray(names.str.strip() == ""))
+    if len(empty):
+        raise InputError(path, f"empty {what} name", where=f"line {int(empty[0]) + line_offset}")
+    dup = names[names.duplicated()]
     if len(dup):
         raise InputError(path, f"duplicated {what} {str(dup[0])!r} ({len(dup)} duplicates); {what}s must be unique")
+
+
+def _looks_like_data(header: list[str]) -> bool:
+    """A first line that names a row (non-empty first field) and has only numbers after it is a
+    data row: the file has no header."""
+    vals = header[1:]
+    return bool(header[0].strip()) and bool(vals) and all(_is_number(v) for v in vals)
+
+
+def _column(header: list[str], rows: np.ndarray, name: str, path) -> np.ndarray:
+    if name not in header:
+        raise InputError(path, f"expected a column named {name!r}, got {header}")
+    return rows[:, header.index(name)]
 
 
 def read_expression(path: str | os.PathLike) -> pd.DataFrame:
     """BEELINE / GENELink expression (genes x cells) -> cells x genes float frame.
 
-    Raises InputError for an empty file, no cells, duplicated genes or cells, and any value that
-    is not a finite number (naming the gene and cell).
+    Raises InputError for an empty or headerless file, ragged rows, no cells, empty or
+    duplicated genes or cells, and any value that is not a finite number representable in
+    float32 (naming the gene and cell).
     """
-    df = _read_csv(path, index_col=0)
-    if df.shape[0] == 0 or df.shape[1] == 0:
-        raise InputError(path, f"expected genes x cells with at least one of each, got {df.shape}")
-    # pandas renames duplicated header names ("c1" -> "c1.1"); read the header as written
-    header = _read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0, 1:]
-    df.index = df.index.astype(str)
-    df.columns = pd.Index(header.astype(str).to_numpy())
-    _check_unique(df.index, path, "gene")
-    _check_unique(df.columns, path, "cell")
-    num = df.apply(pd.to_numeric, errors="coerce")
-    bad = num.isna().to_numpy() | ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
-    if bad.any():
-        i, j = map(int, np.argwhere(bad)[0])
-        raise InputError(
-            path,
-            f"value {df.iat[i, j]!r} is not a finite number ({int(bad.sum())} such values); "
-            "expected numeric expression",
-            where=f"gene {df.index[i]!r}, cell {df.columns[j]!r}, row {i + 2}",
-        )
-    return num.astype(np.float64).T
+    header, rows = read_table(path)
+    if len(header) < 2 or len(rows) == 0:
+        raise InputError(path, f"expected genes x cells with at least one of each, got {len(rows)} x {len(header) - 1}")
+    if _looks_like_data(header):
+        raise InputError(path, "the first line looks like data, not a header of cell names (expected ',cell1,cell2,...')")
+    genes, cells = rows[:, 0], header[1:]
+    _check_names(genes, path, "gene")
+    _check_names(cells, path, "cell", line_offset=1)
+    x = _numbers(rows[:, 1:], path, lambda i, j: f"gene {genes[i]!r}, cell {cells[j]!r}, line {i + 2}")
+    with np.errstate(over="ignore"):
+        big = np.isinf(x.astype(np.float32))  # what float32 storage would turn into inf
+    if big.any():
+        i, j = (int(k) for k in np.argwhere(big)[0])
+        raise InputError(path, f"value {rows[i, j + 1]} exceeds the float32 range used for expression",
+                         where=f"gene {genes[i]!r}, cell {cells[j]!r}, line {i + 2}")
+    return pd.DataFrame(x.T, index=pd.Index(cells), columns=pd.Index(genes))
+
+
+MISSING = {"", "NA", "NaN", "nan", "N/A"}
 
 
 def read_pseudotime(path: str | os.PathLike) -> pd.Series:
-    """BEELINE PseudoTime.csv -> Series indexed by cell (first non-missing lineage per cell)."""
-    df = _read_csv(path, index_col=0)
-    if df.shape[1] == 0:
-        raise InputError(path, "expected a cell column and at least one pseudotime column")
-    df.index = df.index.astype(str)
-    _check_unique(df.index, path, "cell")
-    num = df.apply(pd.to_numeric, errors="coerce")
-    pt = num.bfill(axis=1).iloc[:, 0]
+    """BEELINE PseudoTime.csv -> Series indexed by cell (first non-missing lineage per cell).
+
+    Missing values are empty or ``NA``; anything else must be a finite number.
+    """
+    header, rows = read_table(path)
+    if len(header) < 2 or len(rows) == 0:
+        raise InputError(path, "expected a header, then one row per cell: cell, pseudotime[, more lineages]")
+    if _looks_like_data(header):
+        raise InputError(path, "the first line looks like data, not a header (expected 'cell,PseudoTime,...')")
+    cells = rows[:, 0]
+    _check_names(cells, path, "cell")
+    vals = rows[:, 1:]
+    miss = np.vectorize(lambda v: v in MISSING, otypes=[bool])(vals) if vals.size else np.zeros(vals.shape, bool)
+    x = _numbers(np.where(miss, "0", vals), path, lambda i, j: f"cell {cells[i]!r}, column {header[j + 1]!r}, line {i + 2}")
+    x[miss] = np.nan
+    pt = pd.DataFrame(x, index=pd.Index(cells)).bfill(axis=1).iloc[:, 0]
     return pt.rename("pseudotime")
 
 
 def read_network(path: str | os.PathLike, genes=None) -> pd.DataFrame:
-    """``Gene1,Gene2[,...]`` edges. With ``genes``, every gene must be one of them."""
-    df = _read_csv(path)
-    if not {"Gene1", "Gene2"} <= set(df.columns):
-        raise InputError(path, f"expected columns Gene1,Gene2, got {list(df.columns)}")
-    df = df.astype({"Gene1": str, "Gene2": str})
+    """``Gene1,Gene2[,...]`` edges, names verbatim. With ``genes``, every gene must be one of them."""
+    header, rows = read_table(path)
+    if not {"Gene1", "Gene2"} <= set(header):
+        raise InputError(path, f"expected columns Gene1,Gene2, got {header}")
+    df = pd.DataFrame({"Gene1": _column(header, rows, "Gene1", path), "Gene2": _column(header, rows, "Gene2", path)})
+    for col in ("Gene1", "Gene2"):
+        empty = np.flatnonzero((df[col].str.strip() == "").to_numpy())
+        if len(empty):
+            raise InputError(path, "empty gene name", where=f"line {int(empty[0]) + 2}, column {col}")
     if genes is not None:
         known = set(genes)
         for col in ("Gene1", "Gene2"):
@@ -103,10 +184,13 @@ def read_network(path: str | os.PathLike, genes=None) -> pd.DataFrame:
 
 
 def read_tfs(path: str | os.PathLike) -> list[str]:
-    """A TF list: column ``TF`` (GENELink's ``,TF,index`` or BEELINE's human-tfs.csv) or the first column."""
-    df = _read_csv(path)
-    col = "TF" if "TF" in df.columns else df.columns[0]
-    return df[col].astype(str).tolist()
+    """A TF list with a ``TF`` column (BEELINE's ``TF``, GENELink's ``,TF,index``), names verbatim."""
+    header, rows = read_table(path)
+    tfs = _column(header, rows, "TF", path)
+    empty = np.flatnonzero([not t.strip() for t in tfs])
+    if len(empty):
+        raise InputError(path, "empty TF name", where=f"line {int(empty[0]) + 2}")
+    return [str(t) for t in tfs]
 
 
 def check_tfs(tfs, genes, path) -> list[str]:
@@ -158,16 +242,21 @@ def read_genelink_folder(folder: str | os.PathLike, *, name: str | None = None) 
     genes = list(expr.columns)
     net = read_network(folder / "BL--network.csv", genes)
     tf_path = folder / "TF.csv"
-    tf_df = _read_csv(tf_path, index_col=0)
-    if not {"TF", "index"} <= set(tf_df.columns):
-        raise InputError(tf_path, f"expected columns ',TF,index', got {list(tf_df.columns)}")
-    for row, (tf, idx) in enumerate(zip(tf_df["TF"].astype(str), tf_df["index"])):
-        if not (0 <= int(idx) < len(genes)) or genes[int(idx)] != tf:
+    header, rows = read_table(tf_path)
+    if not {"TF", "index"} <= set(header):
+        raise InputError(tf_path, f"expected columns ',TF,index', got {header}")
+    tf_names = _column(header, rows, "TF", tf_path)
+    for row, (tf, idx) in enumerate(zip(tf_names, _column(header, rows, "index", tf_path))):
+        k = int(idx) if idx.strip().lstrip("-").isdigit() else None
+        if k is None:
+            raise InputError(tf_path, f"index {idx!r} of TF {tf!r} is not a whole number", where=f"line {row + 2}")
+        if not (0 <= k < len(genes)) or genes[k] != tf:
             raise InputError(
-                tf_path, f"TF {tf!r} has index {idx} but that row of the expression file is "
-                f"{genes[int(idx)] if 0 <= int(idx) < len(genes) else 'out of range'}",
+                tf_path, f"TF {tf!r} has index {k} but that row of the expression file is "
+                f"{genes[k] if 0 <= k < len(genes) else 'out of range'}",
                 where=f"row {row + 2}",
             )
+    tf_df = pd.DataFrame({"TF": tf_names})
     tf_list = check_tfs(tf_df["TF"].astype(str).tolist(), genes, tf_path)
     prov = {"source": "genelink", "folder": str(folder), "name": name}
     return GRNData(make_adata(expr, tf_list, net[["Gene1", "Gene2"]], provenance=prov), name=name)

@@ -26,15 +26,23 @@ METRICS = ("auroc", "auprc", "auprc_trapz", "auprc_ratio", "epr", "per_tf_auroc"
 
 
 def _check(y, s):
-    y = np.asarray(y, dtype=int)
-    s = np.asarray(s, dtype=float)
-    if y.shape != s.shape:
-        raise InputError("metrics", f"labels and scores differ in length ({len(y)} vs {len(s)})")
+    """Labels exactly 0/1 (numeric or bool, 1-D) and finite numeric scores of the same length."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise InputError("metrics", f"labels must be one-dimensional, got shape {y.shape}")
+    if y.dtype.kind not in "biuf":
+        raise InputError("metrics", f"labels must be numbers 0 or 1, got dtype {y.dtype}")
+    if len(y) and not np.isin(y, (0, 1)).all():
+        raise InputError("metrics", "labels must be exactly 0 or 1")
+    try:
+        s = np.asarray(s, dtype=float)
+    except (TypeError, ValueError) as e:
+        raise InputError("metrics", f"scores must be numbers ({e})") from e
+    if s.shape != y.shape:
+        raise InputError("metrics", f"labels and scores differ in length/shape ({y.shape} vs {s.shape})")
     if not np.all(np.isfinite(s)):
         raise InputError("metrics", f"{int((~np.isfinite(s)).sum())} scores are NaN or infinite")
-    if not set(np.unique(y)) <= {0, 1}:
-        raise InputError("metrics", "labels must be 0 or 1")
-    return y, s
+    return y.astype(int), s
 
 
 def early_precision_ratio(y, s) -> float:
