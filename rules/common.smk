@@ -1,6 +1,7 @@
 # Helper functions that choose files; rules stay declarative.
 
 import json
+import os
 from pathlib import Path
 
 import grnbench.methods.registry as registry
@@ -152,6 +153,7 @@ def encoder_file(w, method):
 def infer_inputs(w):
     out = {
         "h5ad": f"{job_dir(w)}/data.h5ad",
+        "stats": f"{job_dir(w)}/stats.json",
         "split": f"{job_dir(w)}/{w.split}/split_seed{w.seed}.csv",
     }
     if _encoder_key(w.method) in ENCODERS and getattr(
@@ -159,6 +161,20 @@ def infer_inputs(w):
     ):
         out["encoder"] = encoder_file(w, w.method)
     return out
+
+
+def infer_resources(w, input):
+    """mem_mb / runtime: the larger of the config's and grnbench.guards' estimate from stats.json."""
+    from grnbench.guards import resources
+
+    m = METHODS[w.method]
+    if not os.path.exists(input.stats):  # planning before preprocess ran: the config's values
+        return {"mem_mb": m["mem_mb"], "runtime": m["runtime"]}
+    est = resources(w.method, input.stats, preset=m["preset"], params=m["params"])
+    return {
+        "mem_mb": max(m["mem_mb"], est["mem_mb"]),
+        "runtime": max(m["runtime"], est["runtime"]),
+    }
 
 
 def infer_params(w, input):

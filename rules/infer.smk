@@ -19,14 +19,15 @@ rule infer:
         "../envs/grnbench.yaml"
     threads: lambda w: method_cfg(w.method, "threads")
     resources:
-        mem_mb=lambda w: method_cfg(w.method, "mem_mb"),
-        runtime=lambda w: method_cfg(w.method, "runtime"),
+        mem_mb=lambda w, input: infer_resources(w, input)["mem_mb"],
+        runtime=lambda w, input: infer_resources(w, input)["runtime"],
         gpu=lambda w: method_cfg(w.method, "gpus"),
     params:
         preset=lambda w: method_cfg(w.method, "preset"),
         method_params=infer_params,
         device=config["device"],
         record_failure=config["on_method_error"] == "record",
+        limits=lambda w: {**config["guards"], **method_cfg(w.method, "guard")},
     script:
         "../workflow_scripts/infer.py"
 

@@ -121,3 +121,12 @@ def test_split_file_with_unknown_gene(tmp_path, h5ad):
     pd.DataFrame({"TF": ["G000"], "Target": ["NOPE"], "Label": [0], "Part": ["test"]}).to_csv(split, index=False)
     with pytest.raises(InputError, match="gene 'NOPE' is not in the dataset"):
         pl.run_method(h5ad, split, tmp_path / "e.csv", tmp_path / "r.json", method="pcc", seed=0)
+
+
+def test_guard_refuses_oversized_job_before_it_starts(tmp_path, h5ad):
+    split = tmp_path / "split.csv"
+    pl.make_split(h5ad, split, protocol="genelink", seed=0)
+    with pytest.raises(InputError, match="guards"):
+        pl.run_method(h5ad, split, tmp_path / "e.csv", tmp_path / "r.json", method="genie3", seed=0,
+                      limits={"max_genes": 10})
+    assert not (tmp_path / "e.csv").exists() and not (tmp_path / "r.json").exists()

@@ -21,6 +21,7 @@ with rule_logging(snakemake):  # noqa: F821
         device=sm.params.device,
         preset=sm.params.preset,
         record_failure=sm.params.record_failure,
+        limits=dict(sm.params.limits),
     )
     print(
         f"{sm.wildcards.method}: {info['status']}, {info['fit_seconds']} s, labels {info['labels']}"

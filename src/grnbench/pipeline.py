@@ -77,6 +77,7 @@ def read_split(path) -> pd.DataFrame:
 def run_method(
     data_path, split_path, edges_out, run_out, *, method: str, seed: int, params: dict | None = None,
     threads: int = 1, device: str = "auto", preset: str | None = None, record_failure: bool = False,
+    limits: dict | None = None,
 ) -> dict:
     """Run one registered method on one split and seed; write ``edges.csv`` and ``run.json``.
 
@@ -101,6 +102,10 @@ def run_method(
     cls = get(method)
     dev = resolve_device(device)
     model = cls(preset=preset, device=dev, **(params or {}))
+    if limits is not None:  # refuse a hopeless job before it starts, naming the estimate
+        from grnbench.guards import check_size
+
+        check_size(method, data.n_genes, data.n_cells, limits, n_tfs=len(data.tfs), params=model.params)
     try:
         edges, elapsed = _score(model, data, split, seed=seed, threads=threads)
         status, error = "ok", None
