@@ -168,7 +168,9 @@ def infer_resources(w, input):
     from grnbench.guards import resources
 
     m = METHODS[w.method]
-    if not os.path.exists(input.stats):  # planning before preprocess ran: the config's values
+    if not os.path.exists(
+        input.stats
+    ):  # planning before preprocess ran: the config's values
         return {"mem_mb": m["mem_mb"], "runtime": m["runtime"]}
     est = resources(w.method, input.stats, preset=m["preset"], params=m["params"])
     return {
