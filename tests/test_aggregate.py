@@ -6,7 +6,6 @@ Every expected number below is worked out by hand from the inputs written in the
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
