@@ -8,8 +8,9 @@
 after ``N`` infer jobs have finished, then ``snakemake --unlock`` and a rerun (the default
 profile sets ``--rerun-incomplete``). Prints the seconds of (a), of (b) before the kill, of the
 resume, (b)'s total and its overhead over (a), how many jobs the resume ran against the whole
-run's, and whether the two ``metrics.tsv`` agree apart from the runtime and memory columns.
-Run on a quiet machine: other load inflates both timings.
+run's, the CPU seconds of each (less sensitive to other load than wall time), and whether the
+two ``metrics.tsv`` agree apart from the runtime and memory columns (naming the columns and
+methods that differ when they do not). Run on a quiet machine: other load inflates both timings.
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ def finished(log: str) -> set[str]:
     return set(re.findall(r"Finished jobid: (\d+) ", log))
 
 
+def cpu_children() -> float:
+    """User + system CPU seconds of finished child processes (less sensitive to other load)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run(args, env) -> tuple[float, str]:
     t0 = time.monotonic()
     r = subprocess.run([*SNAKEMAKE, *args], cwd=ROOT, env=env, capture_output=True, text=True)
@@ -80,6 +89,16 @@ def killed_run(args, env, log_path: Path, after: int) -> float:
     raise SystemExit(f"the run ended before {after} infer jobs finished; nothing was interrupted")
 
 
+def differences(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
+    """'column: methods' for every column whose values differ between the two tables."""
+    out = []
+    for c in a.columns:
+        diff = a[c] != b[c]
+        if diff.any():
+            out.append(f"{c}: {sorted(set(a.loc[diff, 'method']))}")
+    return out
+
+
 def volatile_free(path: Path) -> pd.DataFrame:
     keys = ["dataset", "network", "geneset", "split", "method", "seed", "scope"]
     df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False).drop(
@@ -110,7 +129,9 @@ def main(argv=None) -> None:
             f"results={out / name}",
         ]
 
+    c0 = cpu_children()
     plain_s, plain_log = run(args("plain"), env)
+    plain_cpu, c1 = cpu_children() - c0, cpu_children()
     n_total = len(jobs_in(plain_log))
     before_s = killed_run(args("killed"), env, out / "killed.log", a.after)
     n_done = len(finished((out / "killed.log").read_text()))
@@ -118,10 +139,13 @@ def main(argv=None) -> None:
     run(["--unlock", *args("killed")], env)
     _, resume_log = run(args("killed"), env)
     resume_s = time.monotonic() - t0
+    killed_cpu = cpu_children() - c1
     n_resumed = len(jobs_in(resume_log))
-    same = volatile_free(out / "plain/tables/metrics.tsv").equals(
-        volatile_free(out / "killed/tables/metrics.tsv")
+    ta, tb = (
+        volatile_free(out / "plain/tables/metrics.tsv"),
+        volatile_free(out / "killed/tables/metrics.tsv"),
     )
+    same = ta.shape == tb.shape and ta.equals(tb)
     total = before_s + resume_s
     print(f"config {a.configfile}, --cores {a.cores}, killed after {a.after} infer jobs")
     print(f"uninterrupted:            {plain_s:7.1f} s  ({n_total} jobs)")
@@ -130,8 +154,16 @@ def main(argv=None) -> None:
     print(
         f"interrupted total:        {total:7.1f} s  (overhead {total - plain_s:+.1f} s, {total / plain_s:.2f}x)"
     )
+    print(
+        f"CPU seconds (all processes): uninterrupted {plain_cpu:.0f}, interrupted + resumed {killed_cpu:.0f}"
+    )
     print(f"metrics.tsv identical apart from runtime/memory: {same}")
     if not same:
+        print(
+            "differing columns:",
+            *(differences(ta, tb) if ta.shape == tb.shape else ["row count"]),
+            sep="\n  ",
+        )
         raise SystemExit(1)
 
 
