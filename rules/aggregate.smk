@@ -38,6 +38,7 @@ rule check_failures:
     input:
         metrics=f"{RESULTS}/tables/metrics.tsv",
         aggregate=get_aggregate_outputs(),
+        edges=get_edges_files(),  # a failure's edges are removed, so a rerun retries it
     output:
         f"{RESULTS}/tables/status.tsv",
     log:

@@ -27,6 +27,7 @@ rule infer:
         method_params=infer_params,
         device=config["device"],
         record_failure=config["on_method_error"] == "record",
+        plugins=config.get("plugins", []),
         limits=lambda w: {**config["guards"], **method_cfg(w.method, "guard")},
     script:
         "../workflow_scripts/infer.py"

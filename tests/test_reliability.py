@@ -271,14 +271,6 @@ def test_every_other_method_finishes(keep_going):
             assert (job / "edges.csv").exists() and (job / "metrics.json").exists(), job
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plugins are loaded by rules/common.smk in the Snakemake process only: the infer job's own "
-    "process (workflow_scripts/infer.py) does not know 'always_fails', fails with InputError before "
-    "run_method's record_failure, so metrics.tsv is never written. Fix: rules/infer.smk params "
-    "plugins=config.get('plugins', []) and in workflow_scripts/infer.py call "
-    "grnbench.methods.registry.load_plugin(m) for each before run_method.",
-)
 def test_tables_mark_the_failure(keep_going):
     tables = keep_going["tables"]
     assert "metrics.tsv" in tables, f"no metrics table after the run: {sorted(tables)}"

@@ -4,11 +4,14 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle OpenMP threads must not spin (torch)
 
+from grnbench.methods.registry import load_plugin  # noqa: E402
 from grnbench.pipeline import run_method  # noqa: E402
 from grnbench.workflow import rule_logging  # noqa: E402
 
 with rule_logging(snakemake):  # noqa: F821
     sm = snakemake  # noqa: F821
+    for plugin in sm.params.plugins:  # user methods register themselves in this process too
+        load_plugin(plugin)
     info = run_method(
         sm.input.h5ad,
         sm.input.split,
