@@ -94,9 +94,9 @@ def subsample(train: pd.DataFrame, frac: float, seed: int) -> pd.DataFrame:
 
 
 def run_one(name: str, preset: str | None, data: GRNData, split: pd.DataFrame, *, seed: int,
-            threads: int, epoch_cap: int | None, train_frac: float) -> dict:
+            threads: int, epoch_cap: int | None, train_frac: float, device: str = "cpu") -> dict:
     cls = get(name)
-    method = cls(preset=preset)
+    method = cls(preset=preset, device=device)
     epochs_full = int(method.params["epochs"])
     capped = epoch_cap is not None and epoch_cap < epochs_full
     if capped:
@@ -106,6 +106,10 @@ def run_one(name: str, preset: str | None, data: GRNData, split: pd.DataFrame, *
     test = split[split["Part"] == "test"].reset_index(drop=True)
     t0, c0 = time.perf_counter(), time.process_time()
     method.fit(data, train, val, seed=seed, threads=threads)
+    if device == "cuda":
+        import torch
+
+        torch.cuda.synchronize()
     fit_s, fit_cpu = time.perf_counter() - t0, time.process_time() - c0
     t0 = time.perf_counter()
     method.predict(data, val)
@@ -123,7 +127,7 @@ def run_one(name: str, preset: str | None, data: GRNData, split: pd.DataFrame, *
         per_epoch = max(fit_s - hist * val_pass, 0.0) / max(hist, 1)
         projected = epochs_full * (per_epoch / train_frac + val_pass) if (capped or train_frac < 1) else fit_s
     return {
-        "method": name, "preset": preset or "default", "dataset": data.name, "seed": seed,
+        "method": name, "preset": preset or "default", "dataset": data.name, "seed": seed, "device": device,
         "threads": threads, "train_pairs": len(train), "train_frac": train_frac,
         "epochs_run": run_epochs, "epochs_full": epochs_full, "capped": bool(capped or train_frac < 1),
         "fit_s": round(fit_s, 1), "fit_cpu_s": round(fit_cpu, 1), "test_predict_s": round(test_s, 1), "projected_fit_s": round(projected, 1),
@@ -144,6 +148,7 @@ def main(argv=None) -> int:
     ap.add_argument("--epoch-cap", type=int, default=None, help="cap epochs (default preset only)")
     ap.add_argument("--train-frac", type=float, default=1.0, help="training pairs used (default preset only)")
     ap.add_argument("--out", default=None, help="append JSON lines here")
+    ap.add_argument("--device", default="cpu", help="cpu | cuda")
     args = ap.parse_args(argv)
 
     sets = {}
@@ -161,7 +166,7 @@ def main(argv=None) -> int:
                 is_default = preset == "default"
                 rec = run_one(name, None if is_default else preset, data, split, seed=args.seed,
                               threads=args.threads, epoch_cap=args.epoch_cap if is_default else None,
-                              train_frac=args.train_frac if is_default else 1.0)
+                              train_frac=args.train_frac if is_default else 1.0, device=args.device)
                 print(f"{ds:9s} {name:15s} {rec['preset']:7s} fit {rec['fit_s']:8.1f}s "
                       f"(cpu {rec['fit_cpu_s']:.0f}s) "
                       f"(epochs {rec['epochs_run']}/{rec['epochs_full']}, pairs {rec['train_pairs']}) "
