@@ -47,12 +47,3 @@ def test_fits_on_cuda(name, sim, tmp_path):
     auc, auc_cpu = roc_auc_score(test["Label"], s), roc_auc_score(test["Label"], cpu.predict(data, test))
     assert abs(auc - auc_cpu) < 0.12, f"{name}: test AUROC {auc:.3f} on CUDA, {auc_cpu:.3f} on CPU"
 
-
-def test_cpu_and_cuda_agree(sim):
-    data, train, val, test = sim
-    kw = {"preset": "small", "progress": False, "epochs": 1, "patience": None}
-    cpu = registry.get("sctransnet_no_encoder")(device="cpu", **kw).fit(data, train, val, seed=3)
-    gpu = registry.get("sctransnet_no_encoder")(device="cuda", **kw).fit(data, train, val, seed=3)
-    a, b = cpu.predict(data, test), gpu.predict(data, test)
-    r = np.corrcoef(a, b)[0, 1]
-    assert r > 0.99, f"CPU and CUDA scores differ: Pearson r {r:.4f}"
