@@ -47,6 +47,13 @@ def test_paper_config_plans_whole_grid_without_data(tmp_path):
     for ds in ("hESC", "hHEP"):
         for gs in ("tfs500", "tfs1000"):
             assert f"{ds}/specific/{gs}/degree_matched" in out
+    # every registered method at 5 seeds on every split
+    from grnbench.methods import registry
+
+    for m in registry.available():
+        if not m.startswith("_"):
+            assert f"hESC/specific/tfs1000/genelink/{m}/seed4/edges.csv" in out, m
+    assert "hESC/specific/tfs500/genelink_released/sctransnet/seed0/edges.csv" in out
 
 
 def test_slurm_profile_plans(tmp_path):
