@@ -144,6 +144,6 @@ def test_pretrained_checkpoint_param(tiny_data, tiny_split, tmp_path):
     train, val, _ = parts(tiny_split)
     m = registry.get("sctransnet")(preset="small", encoder_checkpoint=str(tmp_path / "enc.pt"), **FAST)
     m.fit(tiny_data, train, val, seed=0)
-    assert m.labels["encoder_checkpoint"] == str(tmp_path / "enc.pt")
+    assert m.labels["encoder_checkpoint"] == "enc.pt" and m.resources["encoder_checkpoint_path"] == str(tmp_path / "enc.pt")
     assert m.labels["encoder"] == f"pretrained-by-us (MLM on {tiny_data.n_cells} cells, 2 epochs)"
     assert "pretrain_s" in m.resources

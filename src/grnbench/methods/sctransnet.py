@@ -16,6 +16,7 @@ Pipeline of :meth:`ScTransNet.fit` (paper section 3; modules in ``grnbench.model
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -65,6 +66,7 @@ class ScTransNet(SupervisedMethod):
         t0 = time.perf_counter()
         bundle = get_encoder(data, p, device=dev, threads=threads)
         self.resources["pretrain_s"] = round(time.perf_counter() - t0, 2)
+        self.resources["encoder_checkpoint_path"] = str(bundle.checkpoint) if bundle.checkpoint else None
         tokens = data_tokens(data.expression(), data.genes, bundle.panel, p["expression_log_base"])
         pos = gene_positions(data.genes, bundle.panel)
         t0 = time.perf_counter()
@@ -77,7 +79,8 @@ class ScTransNet(SupervisedMethod):
         self.labels.update({
             "encoder": bundle.label,
             "encoder_source": bundle.source,
-            "encoder_checkpoint": bundle.checkpoint,
+            # file name only (it carries the config hash): labels must not change with the folder
+            "encoder_checkpoint": os.path.basename(bundle.checkpoint) if bundle.checkpoint else None,
             "encoder_size": f"dim={cfg.dim} depth={cfg.depth} heads={cfg.heads}x{cfg.dim_head} features={cfg.nb_features} seq={cfg.max_seq_len}",
             "gene_embedding": bundle.gene_embedding,
             "genes_outside_panel": int((pos < 0).sum()),
