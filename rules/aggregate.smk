@@ -43,6 +43,8 @@ rule check_failures:
         f"{RESULTS}/tables/status.tsv",
     log:
         f"{LOGS}/check_failures.log",
+    benchmark:
+        f"{BENCH}/check_failures.tsv"
     conda:
         "../envs/grnbench.yaml"
     resources:

@@ -8,6 +8,8 @@ rule download_genelink:
         f"{RESULTS}/downloads/genelink/{{network}}/{{cell}}/{{geneset}}/{{file}}",
     log:
         f"{LOGS}/download_genelink/{{network}}/{{cell}}/{{geneset}}/{{file}}.log",
+    benchmark:
+        f"{BENCH}/download_genelink/{{network}}/{{cell}}/{{geneset}}/{{file}}.tsv"
     wildcard_constraints:
         file="BL--ExpressionData.csv|BL--network.csv|TF.csv|Target.csv|Label.csv",
         cell="[A-Za-z0-9_-]+",
@@ -29,6 +31,8 @@ rule download_source:
         f"{RESULTS}/downloads/sources/{{key}}/{{filename}}",
     log:
         f"{LOGS}/download_source/{{key}}/{{filename}}.log",
+    benchmark:
+        f"{BENCH}/download_source/{{key}}/{{filename}}.tsv"
     conda:
         "../envs/grnbench.yaml"
     resources:

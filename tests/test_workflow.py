@@ -110,3 +110,17 @@ def test_end_to_end(test_run):
 def test_rerun_is_a_no_op(test_run):
     r = smk("-n", "--cores", "2", "--configfile", "config/test.yaml", "--config", f"results={test_run}")
     assert "Nothing to be done" in r.stdout + r.stderr
+
+
+def test_every_rule_has_log_and_benchmark():
+    """House style (snakemake-workflows): each rule writes a log and a benchmark file."""
+    import re
+
+    missing = []
+    for f in sorted((ROOT / "rules").glob("*.smk")):
+        blocks = re.split(r"^rule (\w+):", f.read_text(), flags=re.M)[1:]
+        for name, body in zip(blocks[::2], blocks[1::2]):
+            for key in ("log:", "benchmark:"):
+                if f"\n    {key}" not in body:
+                    missing.append(f"{f.name}: rule {name} has no {key}")
+    assert not missing, "\n".join(missing)
