@@ -125,6 +125,45 @@ def test_leak_check_sees_a_planted_test_edge(fitted, datasets):
         assert_no_leak(torch.cat([_graph_used(method), extra], dim=1), data, split)
 
 
+@pytest.mark.parametrize("name", list(FAST))
+def test_scores_follow_the_pairs_not_their_order(name, fitted, datasets):
+    """A pair's score depends on its genes only: shuffled rows give the shuffled scores."""
+    method, test, scores = fitted(name)
+    data, _ = datasets[DATA_OF.get(name, "tiny")]
+    order = np.random.default_rng(0).permutation(len(test))
+    np.testing.assert_allclose(method.predict(data, test.iloc[order]), scores[order], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["genelink", "cnnc", "deepdrim"])
+def test_tf_and_target_are_not_interchangeable(name, fitted, datasets):
+    """Directed models: (TF, target) and (target, TF) get different scores (channels/images wired)."""
+    method, test, scores = fitted(name)
+    data, _ = datasets[DATA_OF.get(name, "tiny")]
+    swapped = method.predict(data, test.rename(columns={"TF": "Target", "Target": "TF"}))
+    assert np.mean(~np.isclose(swapped, scores, rtol=1e-6, atol=1e-7)) > 0.5
+
+
+def test_genelink_genes_without_training_edge_share_one_embedding(tiny_data, tiny_split):
+    """GENELink (no self loops, the paper's graph): a gene with no training edge gets no message,
+    so every such gene has the same embedding and targets of one TF tie. This is why GENELink
+    ranks held-out targets that are isolated in the training graph no better than chance (issue 5).
+    With ``self_loops`` each gene's own expression reaches its embedding."""
+    train = tiny_split[tiny_split["Part"] == "train"].reset_index(drop=True)
+    val = tiny_split[tiny_split["Part"] == "val"].reset_index(drop=True)
+    # Drop every training positive of four targets so they are isolated in the graph.
+    pos = train.loc[(train["Label"] == 1) & ~train["Target"].isin(tiny_data.tfs), "Target"]
+    tgts = pos.drop_duplicates().iloc[:4].tolist()
+    train = train[~((train["Label"] == 1) & train["Target"].isin(tgts))].reset_index(drop=True)
+    used = set(training_graph(tiny_data, train, symmetric=True).flatten().tolist())
+    iso = [i for i in tiny_data.gene_idx(tgts) if i not in used]
+    assert len(iso) == 4
+    for loops, n_distinct in ((False, 1), (True, 4)):
+        m = get("genelink")(preset="small", epochs=2, self_loops=loops).fit(tiny_data, train, val, seed=0)
+        with torch.no_grad():
+            z = m.model_.eval().encode()[torch.as_tensor(iso)]
+        assert len({tuple(np.round(r, 5)) for r in z.numpy()}) == n_distinct
+
+
 # --- building blocks ----------------------------------------------------------------------
 
 
