@@ -18,13 +18,13 @@ import gzip
 import os
 import shutil
 import stat
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from grnbench.errors import InputError
+from grnbench.utils import temp_beside
 
 _CHUNK = 1 << 20
 
@@ -107,7 +107,7 @@ def safe_extract_zip(
             if info.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
                 continue
-            with _temp_beside(target) as tmp:
+            with temp_beside(target) as tmp:
                 try:
                     with zf.open(info) as src, tmp.open("wb") as out:
                         shutil.copyfileobj(src, out, _CHUNK)
@@ -120,18 +120,6 @@ def safe_extract_zip(
                 os.replace(tmp, target)
             written.append(target)
     return written
-
-
-@contextlib.contextmanager
-def _temp_beside(target: Path) -> Iterator[Path]:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -169,7 +157,7 @@ def gunzip_to(path: str | os.PathLike, dest: str | os.PathLike) -> Path:
     """Decompress ``path`` into ``dest`` (streamed, atomic); InputError on a truncated stream, in
     which case ``dest`` is not created."""
     path, dest = Path(path), Path(dest)
-    with _temp_beside(dest) as tmp:
+    with temp_beside(dest) as tmp:
         with _gzip_errors(path), gzip.open(path, "rb") as src, tmp.open("wb") as out:
             shutil.copyfileobj(src, out, _CHUNK)
         os.replace(tmp, dest)

@@ -27,7 +27,6 @@ import http.client
 import logging
 import os
 import shutil
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -37,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grnbench.errors import DownloadError, InputError
+from grnbench.utils import temp_beside
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +265,7 @@ def fetch(
     local = Path(local_dir) / (local_name or dest.name) if local_dir is not None else None
     if local is not None and local.is_file():
         log.info("copying %s -> %s (local_dir, no network)", local, dest)
-        with _temp_beside(dest) as tmp:
+        with temp_beside(dest) as tmp:
             shutil.copyfile(local, tmp)
             digests = verify_file(tmp, source=f"{local} (local copy of {url})", **expect)
             _publish(tmp, dest)
@@ -310,7 +310,7 @@ def _download_verified(
             )
             time.sleep(wait)
         log.info("downloading %s -> %s (attempt %d/%d)", url, dest, attempt + 1, attempts)
-        with _temp_beside(dest) as tmp:
+        with temp_beside(dest) as tmp:
             try:
                 _stream(url, tmp, timeout=timeout, expected_size=expect["size"])
             except _Retryable as err:
@@ -343,20 +343,6 @@ def _stream(url: str, tmp: Path, *, timeout: float, expected_size: int | None) -
         raise _Retryable(f"truncated transfer: {received} of {declared} bytes (Content-Length)")
     if expected_size is not None and received < int(expected_size):
         raise _Retryable(f"truncated transfer: {received} of {expected_size} expected bytes")
-
-
-@contextlib.contextmanager
-def _temp_beside(dest: Path) -> Iterator[Path]:
-    """A temporary file in ``dest``'s folder (same filesystem, so os.replace is atomic); always
-    removed unless it was renamed onto ``dest``."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _publish(tmp: Path, dest: Path) -> None:
@@ -438,7 +424,7 @@ def build_genelink_manifest(src: str | os.PathLike, dest: str | os.PathLike) -> 
                     genelink_url(row["path"]),
                 )
             )
-    with _temp_beside(dest) as tmp:
+    with temp_beside(dest) as tmp:
         with tmp.open("w", newline="") as out:
             out.write("\t".join(MANIFEST_COLUMNS) + "\n")
             out.writelines("\t".join(r) + "\n" for r in rows)

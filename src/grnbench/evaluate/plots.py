@@ -171,6 +171,19 @@ def _legend_handles(methods: Sequence[str]) -> list:
     ]
 
 
+def _finish_stacked(fig, axes, ticklabels: Sequence[str], xlabel: str, title: str,
+                    methods: Sequence[str], stem: str | Path) -> list[Path]:
+    """Shared x axis labels, a title on top, the method legend right of the panels, save."""
+    axes[-1].set_xticks(range(len(ticklabels)))
+    axes[-1].set_xticklabels(ticklabels)
+    axes[-1].set_xlabel(xlabel)
+    axes[0].set_title(title)
+    fig.legend(handles=_legend_handles(methods), loc="center left", bbox_to_anchor=(1.0, 0.5),
+               frameon=False, title="Method")
+    fig.tight_layout()
+    return save(fig, stem)
+
+
 def _cells(df: pd.DataFrame) -> tuple[list[tuple], bool]:
     cells = list(
         dict.fromkeys(map(tuple, df[["dataset", "network", "geneset"]].astype(str).to_numpy()))
@@ -252,19 +265,9 @@ def performance_bars(
             ax.set_ylim(0, 1.05)
             ax.grid(axis="y", alpha=0.3)
             ax.set_axisbelow(True)
-        axes[-1].set_xticks(range(len(cells)))
-        axes[-1].set_xticklabels([cell_label(*c, show_network=show_net) for c in cells])
-        axes[-1].set_xlabel("Dataset and gene set")
-        axes[0].set_title(f"Test-set performance, {SPLIT_NAMES.get(sp, sp)} split")
-        fig.legend(
-            handles=_legend_handles(methods),
-            loc="center left",
-            bbox_to_anchor=(1.0, 0.5),
-            frameon=False,
-            title="Method",
-        )
-        fig.tight_layout()
-        return save(fig, stem)
+        return _finish_stacked(fig, axes, [cell_label(*c, show_network=show_net) for c in cells],
+                               "Dataset and gene set", f"Test-set performance, {SPLIT_NAMES.get(sp, sp)} split",
+                               methods, stem)
 
 
 # --------------------------------------------------------------------------------------------
@@ -633,19 +636,8 @@ def improvement_over_prior(by_split: pd.DataFrame, stem: str | Path) -> list[Pat
             ax.set_ylabel(f"Δ{label} vs degree prior\n(mean ± sd over runs)")
             ax.grid(axis="y", alpha=0.3)
             ax.set_axisbelow(True)
-        axes[-1].set_xticks(range(len(splits)))
-        axes[-1].set_xticklabels([SPLIT_NAMES.get(s, s) for s in splits])
-        axes[-1].set_xlabel("Split protocol")
-        axes[0].set_title(f"{title} (same seed, test pairs; runs pooled over datasets)")
-        fig.legend(
-            handles=_legend_handles(methods),
-            loc="center left",
-            bbox_to_anchor=(1.0, 0.5),
-            frameon=False,
-            title="Method",
-        )
-        fig.tight_layout()
-        return save(fig, stem)
+        return _finish_stacked(fig, axes, [SPLIT_NAMES.get(s, s) for s in splits], "Split protocol",
+                               f"{title} (same seed, test pairs; runs pooled over datasets)", methods, stem)
 
 
 # --------------------------------------------------------------------------------------------

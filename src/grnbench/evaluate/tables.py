@@ -615,28 +615,17 @@ def headline_by_split(metrics: pd.DataFrame, prior: str = PRIOR, scope: str = TE
 # stability of the top-k edges across seeds
 
 
+def _cell_dir(results_dir: str | Path, dataset, network, geneset, split) -> Path:
+    """``results/{dataset}/{network}/{geneset}/{split}``: one split protocol of one gene set."""
+    return Path(results_dir, str(dataset), str(network), str(geneset), str(split))
+
+
 def edges_path(results_dir: str | Path, dataset, network, geneset, split, method, seed) -> Path:
-    return (
-        Path(results_dir)
-        / str(dataset)
-        / str(network)
-        / str(geneset)
-        / str(split)
-        / str(method)
-        / f"seed{seed}"
-        / "edges.csv"
-    )
+    return _cell_dir(results_dir, dataset, network, geneset, split) / str(method) / f"seed{seed}" / "edges.csv"
 
 
 def split_path(results_dir: str | Path, dataset, network, geneset, split, seed) -> Path:
-    return (
-        Path(results_dir)
-        / str(dataset)
-        / str(network)
-        / str(geneset)
-        / str(split)
-        / f"split_seed{seed}.csv"
-    )
+    return _cell_dir(results_dir, dataset, network, geneset, split) / f"split_seed{seed}.csv"
 
 
 def read_edges(path: str | Path) -> pd.Series:
