@@ -6,6 +6,8 @@ the glue between the data layer, the methods and the metrics, nothing more.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -77,7 +79,7 @@ def read_split(path) -> pd.DataFrame:
 def run_method(
     data_path, split_path, edges_out, run_out, *, method: str, seed: int, params: dict | None = None,
     threads: int = 1, device: str = "auto", preset: str | None = None, record_failure: bool = False,
-    limits: dict | None = None,
+    limits: dict | None = None, checkpoint_interval_s: float | None = 30.0,
 ) -> dict:
     """Run one registered method on one split and seed; write ``edges.csv`` and ``run.json``.
 
@@ -89,6 +91,13 @@ def run_method(
     traceback and recorded (``run.json`` status ``failed``, header-only ``edges.csv``) instead
     of propagating, so the rest of the grid and the tables go on; the workflow's
     ``check_failures`` rule then fails the run and names it.
+
+    A supervised method's training (every ``train_pair_model`` call) keeps a resumable state in
+    ``train_state.pt`` beside ``edges.csv``, saved at most every ``checkpoint_interval_s``
+    seconds (``None``: no state): a killed job, run again, resumes from its last saved epoch
+    and ends with the same scores. The state is keyed by :func:`job_key` (a changed method,
+    parameters, seed, data or split starts afresh), is not an output of the job, and is removed
+    once ``edges.csv`` and ``run.json`` are written.
     """
     import torch
 
@@ -106,8 +115,11 @@ def run_method(
         from grnbench.guards import check_size
 
         check_size(method, data.n_genes, data.n_cells, limits, n_tfs=len(data.tfs), params=model.params)
+    job_state = _job_state(cls, edges_out, checkpoint_interval_s, method=method, params=model.params, seed=seed,
+                       preset=preset, device=dev, data_path=data_path, split_path=split_path)
     try:
-        edges, elapsed = _score(model, data, split, seed=seed, threads=threads)
+        with job_state as job:
+            edges, elapsed = _score(model, data, split, seed=seed, threads=threads)
         status, error = "ok", None
     except Exception as e:  # a method's own failure; bad config/inputs were refused above
         if not record_failure:
@@ -123,7 +135,34 @@ def run_method(
         "data": str(data_path), "split": str(split_path), "status": status, "error": error,
     }
     write_json(info, run_out)
+    if status == "ok" and job is not None:
+        for f in job.files():  # the results are written: the training state has served
+            f.unlink(missing_ok=True)
     return info
+
+
+def job_key(*, method: str, params: dict, seed: int, preset, device: str, data_path, split_path) -> str:
+    """SHA-256 naming one job's configuration: method, parameters, seed, device, data and split bytes."""
+    ident = {"method": method, "params": params, "seed": seed, "preset": preset, "device": device,
+             "data": _file_sha256(data_path), "split": _file_sha256(split_path), "version": __version__}
+    return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _job_state(cls, edges_out, interval_s, **ident):
+    """The training-state context of a supervised job (a no-op context otherwise)."""
+    from grnbench.methods.training import job_checkpoint
+
+    if cls.kind != "supervised" or interval_s is None:
+        return contextlib.nullcontext()
+    return job_checkpoint(Path(edges_out).parent / "train_state.pt", job_key(**ident), interval_s)
 
 
 def _score(model, data: GRNData, split: pd.DataFrame, *, seed: int, threads: int):

@@ -77,7 +77,16 @@ from grnbench.data.dataset import GRNData
 from grnbench.methods.base import SupervisedMethod
 from grnbench.methods.graph import training_graph
 from grnbench.methods.registry import register
-from grnbench.methods.training import TrainConfig, pair_tensors, predict_pairs, train_pair_model
+from grnbench.methods.training import (
+    JobCheckpoint,
+    TrainConfig,
+    current_job,
+    load_training_state,
+    pair_tensors,
+    predict_pairs,
+    save_training_state,
+    train_pair_model,
+)
 from grnbench.utils import seed_everything
 
 log = logging.getLogger("grnbench.grn_transformer")
@@ -249,15 +258,30 @@ def masked_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) ->
 
 def pretrain(encoder: AxialEncoder, z: torch.Tensor, nonzero: torch.Tensor, prior: torch.Tensor, *,
              epochs: int, batch_cells: int, mask_frac: float, lr: float, weight_decay: float,
-             grad_clip: float, genes_per_step: int | None, seed: int) -> list[float]:
-    """The self-supervised step (masked-entry reconstruction); returns the loss per epoch."""
+             grad_clip: float, genes_per_step: int | None, seed: int,
+             job: JobCheckpoint | None = None) -> list[float]:
+    """The self-supervised step (masked-entry reconstruction); returns the loss per epoch.
+
+    Inside a workflow job (``job``, see :func:`grnbench.methods.training.job_checkpoint`) the
+    state is saved at most every ``job.interval_s`` seconds and a rerun resumes from it.
+    """
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(encoder.parameters(), lr=lr, betas=(0.9, 0.999), weight_decay=weight_decay)
     n_cells, n_genes = z.shape
     drop_last = n_cells >= batch_cells
-    losses = []
+    start, losses = 0, []
+    path = job.next_path() if job is not None else None
+    state = load_training_state(path, job.key, encoder) if job is not None else None
+    if state is not None:
+        encoder.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        gen.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        start, losses = int(state["epoch"]), list(state["losses"])
+        log.info("grn_transformer pretrain resumed from %s at epoch %d", path, start)
+    last_save = time.monotonic()
     encoder.train()
-    for epoch in range(epochs):
+    for epoch in range(start, epochs):
         perm = torch.randperm(n_cells, generator=gen)
         stop = n_cells - n_cells % batch_cells if drop_last else n_cells
         total, steps = 0.0, 0
@@ -284,6 +308,12 @@ def pretrain(encoder: AxialEncoder, z: torch.Tensor, nonzero: torch.Tensor, prio
             total, steps = total + float(loss.detach()), steps + 1
         losses.append(total / max(steps, 1))
         log.info("grn_transformer pretrain epoch %d loss %.4f", epoch + 1, losses[-1])
+        if job is not None and (time.monotonic() - last_save >= job.interval_s or epoch + 1 == epochs):
+            save_training_state(path, {
+                "model": encoder.state_dict(), "optimizer": opt.state_dict(), "generator": gen.get_state(),
+                "torch_rng": torch.get_rng_state(), "epoch": epoch + 1, "losses": losses, "key": job.key,
+            })
+            last_save = time.monotonic()
     return losses
 
 
@@ -454,7 +484,7 @@ class GRNTransformer(SupervisedMethod):
         self.pretrain_losses_ = pretrain(
             encoder, z, nonzero, self.prior_, epochs=p["epochs"], batch_cells=p["batch_cells"],
             mask_frac=p["mask_frac"], lr=p["lr"], weight_decay=p["weight_decay"],
-            grad_clip=p["grad_clip"], genes_per_step=p["genes_per_step"], seed=seed,
+            grad_clip=p["grad_clip"], genes_per_step=p["genes_per_step"], seed=seed, job=current_job(),
         )
         self.timings_ = {"pretrain_s": time.perf_counter() - clock}
         clock = time.perf_counter()
@@ -477,8 +507,11 @@ class GRNTransformer(SupervisedMethod):
             result = train_pair_model(self.mlp_, data, train, val, cfg, seed=seed)
             self.labels = {"best_epoch": result.best_epoch}
         self.timings_["classifier_s"] = time.perf_counter() - clock
-        self.labels["pretrain_final_loss"] = self.pretrain_losses_[-1] if self.pretrain_losses_ else None
-        self.labels.update({k: round(v, 1) for k, v in self.timings_.items()})
+        loss = self.pretrain_losses_[-1] if self.pretrain_losses_ else None
+        # 4 significant digits: a fact about the run, not a number to compare at float precision
+        self.labels["pretrain_final_loss"] = float(f"{loss:.4g}") if loss is not None else None
+        # wall-clock seconds differ between identical runs: run.json's resources, never the labels
+        self.resources = {k: round(v, 2) for k, v in self.timings_.items()}
         return self
 
     def predict(self, data: GRNData, pairs: pd.DataFrame) -> np.ndarray:

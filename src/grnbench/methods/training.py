@@ -10,14 +10,28 @@ of gene indices (columns of the dataset) and returns one logit per pair. The loo
 - stops early after ``patience`` epochs without improvement (``None`` = never);
 - logs one line per epoch (loss, validation AUROC/AUPRC) and shows a tqdm bar;
 - checkpoints atomically every ``checkpoint_every`` epochs and resumes from the last one.
+
+**Job checkpoints (resume inside the workflow).** A method never has to pass a checkpoint
+path itself: the workflow's infer job (:func:`grnbench.pipeline.run_method`) wraps the whole
+fit in :func:`job_checkpoint`, and every ``train_pair_model`` call made inside it without an
+explicit ``TrainConfig(checkpoint=...)`` saves its state to ``<job folder>/train_state.pt``
+(the n-th call of the job, n > 0, to ``train_state.<n>.pt``), atomically, at most every
+``interval_s`` seconds and at the last epoch. Each state carries the job's ``key`` (a hash of
+method, parameters, seed, data and split); a state with another key, or one that cannot be
+read with ``torch.load(weights_only=True)``, is ignored and replaced. The state also holds
+torch's global RNG (dropout draws from it), so a resumed run ends exactly where an
+uninterrupted one would. ``run_method`` removes the files once the job has succeeded.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import logging
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +59,53 @@ class TrainConfig:
     progress: bool = False
     checkpoint: str | os.PathLike | None = None
     checkpoint_every: int = 10
+
+
+@dataclass
+class JobCheckpoint:
+    """Where the training calls of one workflow job keep their state (see module docstring)."""
+
+    path: Path
+    key: str
+    interval_s: float = 30.0
+    calls: int = 0  # train_pair_model calls made so far in this job
+
+    def next_path(self) -> Path:
+        n, self.calls = self.calls, self.calls + 1
+        return self.path if n == 0 else self.path.with_suffix(f".{n}{self.path.suffix}")
+
+    def files(self) -> list[Path]:
+        """This job's state files and any temporary file a killed write left beside them."""
+        stem, d = self.path.stem, self.path.parent
+        if not d.is_dir():
+            return []
+        return sorted(f for f in d.iterdir() if f.name.startswith((f"{stem}.", f".{stem}.")))
+
+
+_JOB: contextvars.ContextVar[JobCheckpoint | None] = contextvars.ContextVar("grnbench_job_checkpoint", default=None)
+
+
+def current_job() -> JobCheckpoint | None:
+    """The enclosing :func:`job_checkpoint`, for a method's own training loop (e.g. a pretraining
+    step): take a file with ``job.next_path()`` and use :func:`load_training_state` /
+    :func:`save_training_state` with ``job.key``."""
+    return _JOB.get()
+
+
+@contextlib.contextmanager
+def job_checkpoint(path: str | os.PathLike, key: str, interval_s: float = 30.0) -> Iterator[JobCheckpoint]:
+    """Give every ``train_pair_model`` call in this block a keyed, resumable state file.
+
+    The files are left in place when the block raises (a rerun resumes from them) and are
+    not removed on success either: the caller removes them (``JobCheckpoint.files``) once the
+    job's results are written.
+    """
+    job = JobCheckpoint(Path(path), key, float(interval_s))
+    token = _JOB.set(job)
+    try:
+        yield job
+    finally:
+        _JOB.reset(token)
 
 
 @dataclass
@@ -102,19 +163,26 @@ def train_pair_model(
     bs = n if not cfg.batch_size else cfg.batch_size
     start, best_state, best_score, best_epoch, best_val, history, stale = 0, None, -np.inf, -1, {}, [], 0
 
-    ckpt = Path(cfg.checkpoint) if cfg.checkpoint else None
-    if ckpt is not None and ckpt.exists():
-        state = torch.load(ckpt, map_location=dev, weights_only=True)
+    job = _JOB.get() if not cfg.checkpoint else None
+    ckpt = Path(cfg.checkpoint) if cfg.checkpoint else (job.next_path() if job is not None else None)
+    key = job.key if job is not None else None
+    state = load_training_state(ckpt, key, model) if ckpt is not None else None
+    if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         if sched is not None and state.get("scheduler"):
             sched.load_state_dict(state["scheduler"])
         gen.set_state(state["generator"])
+        if state.get("torch_rng") is not None:  # dropout's draws continue where they stopped
+            torch.set_rng_state(state["torch_rng"])
+        if state.get("cuda_rng") is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(list(state["cuda_rng"]))
         start, best_state, best_score = state["epoch"], state["best_state"], state["best_score"]
         best_epoch, best_val, history, stale = (
             state["best_epoch"], state["best_val"], state["history"], state["stale"],
         )
         log.info("resumed from %s at epoch %d", ckpt, start)
+    last_save = time.monotonic()
 
     epochs = range(start, cfg.epochs)
     if cfg.progress:
@@ -155,9 +223,14 @@ def train_pair_model(
             best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
         else:
             stale += 1
-        if ckpt is not None and ((epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == cfg.epochs):
+        if job is not None:  # workflow job: by elapsed time (results do not depend on it)
+            due = time.monotonic() - last_save >= job.interval_s or epoch + 1 == cfg.epochs
+        else:
+            due = (epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == cfg.epochs
+        if ckpt is not None and due:
             _save_checkpoint(ckpt, model, opt, sched, gen, epoch + 1, best_state, best_score,
-                             best_epoch, best_val, history, stale)
+                             best_epoch, best_val, history, stale, key=key)
+            last_save = time.monotonic()
         if cfg.patience is not None and stale >= cfg.patience:
             log.info("early stop at epoch %d (best %d)", epoch + 1, best_epoch)
             break
@@ -166,16 +239,54 @@ def train_pair_model(
     return TrainResult(best_epoch=best_epoch, best_val=best_val, history=history)
 
 
-def _save_checkpoint(path, model, opt, sched, gen, epoch, best_state, best_score, best_epoch,
-                     best_val, history, stale) -> None:
-    from grnbench.utils import atomic_path
+def load_training_state(path: Path, key: str | None, model: torch.nn.Module) -> dict | None:
+    """A saved training state, or ``None`` when there is none to resume from.
 
+    With a job ``key`` (workflow job checkpoints), a state saved under another key (the
+    method, its parameters, the seed, the data or the split changed) or a file that cannot be
+    read as plain tensors is ignored, with a warning, and will be overwritten. Without a key
+    (an explicit ``TrainConfig.checkpoint``) an unreadable file raises.
+    """
+    if not path.exists():
+        return None
+    try:
+        # on the CPU: RNG states must stay there; load_state_dict moves the rest to the device
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # weights_only refuses pickled code; a damaged file also lands here
+        if key is None:
+            raise
+        log.warning("ignoring unreadable training state %s (%s: %s); starting from epoch 0",
+                    path, type(e).__name__, e)
+        return None
+    if key is not None and (not isinstance(state, dict) or state.get("key") != key
+                            or _shapes(state.get("model", {})) != _shapes(model.state_dict())):
+        log.warning("ignoring training state %s: saved for another job configuration or model; "
+                    "starting from epoch 0", path)
+        return None
+    return state
+
+
+def _shapes(state_dict) -> dict:
+    return {k: tuple(v.shape) for k, v in state_dict.items()} if isinstance(state_dict, dict) else {}
+
+
+def _save_checkpoint(path, model, opt, sched, gen, epoch, best_state, best_score, best_epoch,
+                     best_val, history, stale, key=None) -> None:
     state = {
         "model": model.state_dict(), "optimizer": opt.state_dict(),
         "scheduler": sched.state_dict() if sched is not None else None,
-        "generator": gen.get_state(), "epoch": epoch, "best_state": best_state,
+        "generator": gen.get_state(), "torch_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None,
+        "epoch": epoch, "best_state": best_state,
         "best_score": best_score, "best_epoch": best_epoch, "best_val": best_val,
-        "history": history, "stale": stale,
+        "history": history, "stale": stale, "key": key,
     }
+    save_training_state(path, state)
+
+
+def save_training_state(path, state: dict) -> None:
+    """Write a state dict (tensors, numbers, strings, lists, dicts only) atomically."""
+    from grnbench.utils import atomic_path
+
     with atomic_path(path, suffix=".pt") as tmp:
         torch.save(state, tmp)
