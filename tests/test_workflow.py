@@ -124,3 +124,20 @@ def test_every_rule_has_log_and_benchmark():
                 if f"\n    {key}" not in body:
                     missing.append(f"{f.name}: rule {name} has no {key}")
     assert not missing, "\n".join(missing)
+
+
+def test_slurm_profile_requests_a_gpu_for_sctransnet(tmp_path):
+    """paper.yaml's scTransNet jobs ask SLURM for a GPU (resource gpu=1); the baselines do not."""
+    pytest.importorskip("snakemake_executor_plugin_slurm", reason="snakemake-executor-plugin-slurm not installed")
+    import re
+
+    r = smk("-n", "--workflow-profile", "profiles/slurm", "--configfile", "config/paper.yaml",
+            "--config", f"results={tmp_path}/res")
+    gpu = {}
+    for block in r.stdout.split("\nrule ")[1:]:
+        m = re.search(r"method=(\w+)", block)
+        g = re.search(r"\bgpu=(\d+)", block)
+        if block.startswith("infer:") and m and g:
+            gpu.setdefault(m.group(1), set()).add(int(g.group(1)))
+    assert gpu["sctransnet"] == {1} and gpu["sctransnet_no_gnn"] == {1}
+    assert gpu["genelink"] == {0} and gpu["pcc"] == {0}
