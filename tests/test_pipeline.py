@@ -130,3 +130,50 @@ def test_guard_refuses_oversized_job_before_it_starts(tmp_path, h5ad):
         pl.run_method(h5ad, split, tmp_path / "e.csv", tmp_path / "r.json", method="genie3", seed=0,
                       limits={"max_genes": 10})
     assert not (tmp_path / "e.csv").exists() and not (tmp_path / "r.json").exists()
+
+
+# --- labels carry no run-varying value (issue 8: byte-identical metrics.tsv) -------------------
+class FakeClock:
+    """A clock that races ahead by ``step`` seconds per reading (``step`` 0: the real one)."""
+
+    def __init__(self, real, step: float):
+        self.real, self.step, self.calls = real, step, 0
+
+    def __call__(self):
+        self.calls += 1
+        return self.real() + self.step * self.calls
+
+
+def _run_elsewhere(monkeypatch, tiny_data, root, method, *, step: float, host: str) -> dict:
+    """run_method from its own folder, inputs and cwd, under its own clock and host name."""
+    import platform
+    import socket
+    import time
+
+    root.mkdir()
+    write_h5ad(tiny_data.adata, root / "data.h5ad")
+    pl.make_split(root / "data.h5ad", root / "split.csv", protocol="genelink", seed=0)
+    cls = available()[method]
+    with monkeypatch.context() as m:
+        m.chdir(root)
+        for name in ("perf_counter", "monotonic", "time"):
+            m.setattr(time, name, FakeClock(getattr(time, name), step))
+        m.setattr(socket, "gethostname", lambda: host)
+        m.setattr(platform, "node", lambda: host)
+        out = root / "results"
+        pl.run_method(root / "data.h5ad", root / "split.csv", out / "edges.csv", out / "run.json", method=method,
+                      seed=0, preset="small" if "small" in cls.presets else None)  # fmt: skip
+    return json.loads((out / "run.json").read_text())
+
+
+@pytest.mark.parametrize("method", sorted(m for m, c in available().items() if c.__module__.startswith("grnbench.")))
+def test_labels_free_of_run_varying_values(method, tiny_data, tmp_path, monkeypatch):
+    """Two runs of the same job (same seed and inputs) from other folders, working directories,
+    host names and clocks (one racing ahead 97 s per reading) record the same labels: no path,
+    time or host reaches ``metrics.tsv``'s labels column. Measured seconds go to resources."""
+    a = _run_elsewhere(monkeypatch, tiny_data, tmp_path / "a", method, step=0.0, host="node-a")
+    b = _run_elsewhere(monkeypatch, tiny_data, tmp_path / "b", method, step=97.0, host="node-b")
+    assert json.dumps(a["labels"], sort_keys=True) == json.dumps(b["labels"], sort_keys=True)
+    assert a["status"] == b["status"] == "ok"
+    text = json.dumps(a["labels"])
+    assert str(tmp_path) not in text and "node-a" not in text
