@@ -5,8 +5,9 @@
 
 (a) an uninterrupted run into ``OUT/plain``; (b) a run into ``OUT/killed`` that is SIGKILLed
 (Snakemake and its jobs, the whole process group) one second into the infer job that starts
-after ``N`` infer jobs have finished, then ``snakemake --unlock`` and a rerun (the default
-profile sets ``--rerun-incomplete``). Prints the seconds of (a), of (b) before the kill, of the
+after ``N`` infer jobs have finished, then ``snakemake --unlock`` and a rerun with
+``--rerun-incomplete`` (the README's recovery; the default profile sets it too). A supervised
+job killed mid-training resumes from its ``train_state.pt`` (saved at most every 30 s). Prints the seconds of (a), of (b) before the kill, of the
 resume, (b)'s total and its overhead over (a), how many jobs the resume ran against the whole
 run's, the CPU seconds of each (less sensitive to other load than wall time), and whether the
 two ``metrics.tsv`` agree apart from the runtime and memory columns (naming the columns and
@@ -137,7 +138,7 @@ def main(argv=None) -> None:
     n_done = len(finished((out / "killed.log").read_text()))
     t0 = time.monotonic()
     run(["--unlock", *args("killed")], env)
-    _, resume_log = run(args("killed"), env)
+    _, resume_log = run([*args("killed"), "--rerun-incomplete"], env)
     resume_s = time.monotonic() - t0
     killed_cpu = cpu_children() - c1
     n_resumed = len(jobs_in(resume_log))

@@ -5,8 +5,9 @@ Two real runs of ``config/test.yaml`` (simulated data, 3 split protocols x rando
 degree_prior / pcc), shared by every test through module fixtures:
 
 - ``interrupted``: ``--cores 1``; Snakemake and its jobs are SIGKILLed (whole process group)
-  while an ``infer`` job runs, then ``snakemake --unlock`` and a rerun (the default profile sets
-  ``--rerun-incomplete``).
+  while an ``infer`` job runs; a plain rerun is refused (the lock stays), so
+  ``snakemake --unlock`` and a rerun with ``--rerun-incomplete`` (also set by the default
+  profile), the commands the README's Guarantees section gives.
 - ``keep_going``: ``--cores 2 --keep-going`` with one more method, ``always_fails`` (the
   ``tests/plugins/failing_method.py`` plugin), which raises; then the same command again (the
   retry).
@@ -146,16 +147,21 @@ def interrupted(tmp_path_factory):
     # what a rerun will do, before it does it (a dry run takes no lock)
     plan = smk("-n", *args)
     assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr[-3000:]
-    # after a hard kill the lock stays: Snakemake's documented recovery is --unlock, then rerun
+    # after a hard kill the lock stays and a plain rerun is refused ...
+    refused = smk(*args)
+    refused_log = refused.stdout + refused.stderr
+    # ... so the recovery is the README's (Guarantees, 1): --unlock, then the same command with
+    # --rerun-incomplete (also set by the default profile)
     t1 = time.monotonic()
     unlock = smk("--unlock", *args)
     assert unlock.returncode == 0, unlock.stderr[-3000:]
-    rerun = smk(*args)
+    rerun = smk(*args, "--rerun-incomplete")
     assert rerun.returncode == 0, rerun.stdout[-4000:] + rerun.stderr[-4000:]
     return {
         "res": res, "jobs": jobs, "finished": finished, "killed": jobs[killed_job], "before": before,
         "plan": planned_outputs(plan.stdout + plan.stderr), "rerun_log": rerun.stdout + rerun.stderr,
         "kill_time": kill_time, "seconds": (elapsed_killed, time.monotonic() - t1),
+        "refused": (refused.returncode, refused_log),
     }  # fmt: skip
 
 
@@ -206,6 +212,13 @@ def test_interrupt_happened_mid_run(interrupted):
     finished = set(interrupted["finished"])
     assert finished, "nothing had finished before the kill"
     assert not finished & set(interrupted["killed"]["output"])
+
+
+def test_rerun_after_kill_needs_unlock(interrupted):
+    """SIGKILL leaves Snakemake's lock: a rerun without ``snakemake --unlock`` is refused (and
+    changes nothing); the recovery the README gives is ``--unlock``, then the run again."""
+    rc, log = interrupted["refused"]
+    assert rc != 0 and "cannot be locked" in log and "--unlock" in log, log[-3000:]
 
 
 def test_rerun_plans_exactly_the_unfinished_jobs(interrupted):
