@@ -58,7 +58,10 @@ Choices the paper leaves open, and departures forced by this benchmark:
   the shared loop (validation selection); ``n_cleaning_forests=0`` turns cleaning off. The
   forest itself does not use the validation pairs (the paper's protocol has none).
 - The self-supervised step has its own loop (its objective is reconstruction, no pair labels):
-  a fixed number of epochs, no validation or test data involved.
+  a fixed number of epochs, no validation or test data involved. Inside a workflow job it
+  saves its state like the shared loop (``training.current_job``) and a rerun resumes from it.
+- Wall-clock seconds of the three stages go to ``self.resources`` (``run.json``), never to
+  ``labels``: labels must be identical across identical runs.
 """
 
 from __future__ import annotations

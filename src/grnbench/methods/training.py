@@ -20,7 +20,9 @@ explicit ``TrainConfig(checkpoint=...)`` saves its state to ``<job folder>/train
 method, parameters, seed, data and split); a state with another key, or one that cannot be
 read with ``torch.load(weights_only=True)``, is ignored and replaced. The state also holds
 torch's global RNG (dropout draws from it), so a resumed run ends exactly where an
-uninterrupted one would. ``run_method`` removes the files once the job has succeeded.
+uninterrupted one would. ``run_method`` removes the files once the job has succeeded. A
+method with a training loop of its own (e.g. GRN-Transformer's self-supervised step) takes a
+file from :func:`current_job` and uses :func:`load_training_state` / :func:`save_training_state`.
 """
 
 from __future__ import annotations
