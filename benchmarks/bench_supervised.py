@@ -26,7 +26,7 @@ Usage::
     python benchmarks/bench_supervised.py --methods cnnc --datasets mdc --presets small
     python benchmarks/bench_supervised.py --presets default --epoch-cap 1 --train-frac 0.1
     python benchmarks/bench_supervised.py --datasets mdc --seeds 0,1,2 --baselines random,degree_prior \\
-        --methods genelink:default,gnnlink:default,gne:default,cnnc:cpu,deepdrim:cpu,grn_transformer:cpu \\
+        --methods genelink:default,gnnlink:default,gne:default,cnnc:default,deepdrim:cpu,grn_transformer:cpu \\
         --out mdc.jsonl                                        # real-data table, mean +- sd over seeds
     python benchmarks/bench_supervised.py --summary mdc.jsonl  # the table again from the records
 """
