@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,8 +54,32 @@ def env(plugins: bool = False) -> dict:
     return e
 
 
+#: What a workflow run needs besides the installed package.
+WORKFLOW_FILES = ("Snakefile", "rules", "workflow_scripts", "config", "envs", "resources", "report", "profiles")
+_WORK: list[Path] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def workflow_copy(tmp_path_factory):
+    """Run Snakemake in a private copy of the workflow: these tests SIGKILL runs and call
+    ``snakemake --unlock``, which must never unlock a run a developer has going in the checkout."""
+    d = tmp_path_factory.mktemp("workflow")
+    for name in WORKFLOW_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, d / name)
+        else:
+            shutil.copy2(src, d / name)
+    _WORK[:] = [d]
+    yield d
+
+
+def workdir() -> Path:
+    return _WORK[0] if _WORK else ROOT
+
+
 def smk(*args, environ=None, timeout=900) -> subprocess.CompletedProcess:
-    return subprocess.run([*SNAKEMAKE, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+    return subprocess.run([*SNAKEMAKE, *args], cwd=workdir(), capture_output=True, text=True, timeout=timeout,
                           env=environ or env())  # fmt: skip
 
 
@@ -117,7 +142,7 @@ def interrupted(tmp_path_factory):
     log_path = res.parent / "killed.log"
     t0 = time.monotonic()
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([*SNAKEMAKE, *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env(),
+        proc = subprocess.Popen([*SNAKEMAKE, *args], cwd=workdir(), stdout=log, stderr=subprocess.STDOUT, env=env(),
                                 start_new_session=True)  # fmt: skip
     try:
         killed_job = None
