@@ -539,3 +539,14 @@ def test_rule_declares_the_same_files(tmp_path):
         assert (ROOT / "report" / f"{item['caption']}.rst").exists(), item["caption"]
     text = (ROOT / "rules" / "aggregate.smk").read_text()
     assert "def " not in text  # functions live in common.smk (snakemake --lint)
+
+
+def test_labels_of_a_group_merge_keys_and_list_what_varies_by_seed():
+    from grnbench.evaluate.tables import _merge_labels
+
+    a = json.dumps({"encoder": "pretrained-by-us", "selected_epoch": 12})
+    b = json.dumps({"encoder": "pretrained-by-us", "selected_epoch": 33})
+    assert json.loads(_merge_labels([a, b, a])) == {"encoder": "pretrained-by-us", "selected_epoch": [12, 33]}
+    assert _merge_labels([a, a]) == a
+    assert _merge_labels(["", ""]) == ""
+    assert _merge_labels(["not json", a]) == "not json; " + a

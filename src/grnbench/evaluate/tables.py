@@ -182,6 +182,33 @@ def _join_labels(values: Iterable[str]) -> str:
     return "; ".join(seen)
 
 
+def _merge_labels(values: Iterable[str]) -> str:
+    """One labels JSON per group of seeds: a key every seed agrees on keeps its value; a key whose
+    value differs between seeds (e.g. ``selected_epoch``) lists the distinct values in seed order.
+    Strings that are not JSON objects fall back to :func:`_join_labels`."""
+    dicts: list[dict] = []
+    for v in values:
+        if not v:
+            continue
+        try:
+            d = json.loads(v)
+        except json.JSONDecodeError:
+            return _join_labels(values)
+        if not isinstance(d, dict):
+            return _join_labels(values)
+        dicts.append(d)
+    if not dicts:
+        return ""
+    merged: dict = {}
+    for key in dict.fromkeys(k for d in dicts for k in d):
+        distinct: list = []
+        for d in dicts:
+            if d.get(key) not in distinct:
+                distinct.append(d.get(key))
+        merged[key] = distinct[0] if len(distinct) == 1 else distinct
+    return json.dumps(merged)
+
+
 def _group_status(n_ok: int, n_failed: int) -> str:
     if n_ok == 0:
         return "failed"
@@ -235,7 +262,7 @@ def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
         for m in SUMMARY_METRICS:
             row[f"{m}_mean"] = _mean(ok[m])
             row[f"{m}_sd"] = _sd(ok[m])
-        row["labels"] = _join_labels(g["labels"])
+        row["labels"] = _merge_labels(g["labels"])
         rows.append(row)
     cols = (
         list(GROUP_KEYS)
@@ -394,7 +421,7 @@ def table1(
             "variant": TABLE1_VARIANTS[method],
             "genesets": "+".join(use),
             "n_failed": int((g["status"] != "ok").sum()),
-            "labels": _join_labels(g["labels"]),
+            "labels": _merge_labels(g["labels"]),
         }
         per_seed = ok[ok["geneset"].isin(use)].pivot_table(
             index="seed", columns="geneset", values=["auroc", "auprc"], aggfunc="mean"
