@@ -30,7 +30,7 @@ from grnbench.data.dataset import GRNData
 from grnbench.methods.base import SupervisedMethod
 from grnbench.methods.pair_images import PairImages, chunk_sizes
 from grnbench.methods.registry import register
-from grnbench.methods.training import TrainConfig, pair_tensors, predict_pairs, train_pair_model
+from grnbench.methods.training import PairModelPredict, TrainConfig, train_pair_model
 from grnbench.utils import seed_everything
 
 
@@ -81,7 +81,7 @@ class CNNCModel(nn.Module):
 
 
 @register
-class CNNC(SupervisedMethod):
+class CNNC(PairModelPredict, SupervisedMethod):
     name = "cnnc"
     description = "CNNC: CNN on the 32x32 joint-expression histogram of the (TF, target) pair."
     defaults = {
@@ -111,7 +111,3 @@ class CNNC(SupervisedMethod):
         self.result_ = train_pair_model(self.model_, data, train, val, cfg, seed=seed)
         self.labels = {"best_epoch": self.result_.best_epoch}
         return self
-
-    def predict(self, data: GRNData, pairs: pd.DataFrame) -> np.ndarray:
-        tf, tg, _ = pair_tensors(data, pairs, self.device)
-        return predict_pairs(self.model_, tf, tg).astype(np.float64)

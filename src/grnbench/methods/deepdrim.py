@@ -41,7 +41,7 @@ from grnbench.methods.base import SupervisedMethod
 from grnbench.methods.cnnc import chunked, conv_tower, flat_size
 from grnbench.methods.pair_images import PairImages, chunk_sizes, top_correlated
 from grnbench.methods.registry import register
-from grnbench.methods.training import TrainConfig, pair_tensors, predict_pairs, train_pair_model
+from grnbench.methods.training import PairModelPredict, TrainConfig, train_pair_model
 from grnbench.utils import seed_everything
 
 
@@ -100,7 +100,7 @@ class DeepDRIMModel(nn.Module):
 
 
 @register
-class DeepDRIM(SupervisedMethod):
+class DeepDRIM(PairModelPredict, SupervisedMethod):
     name = "deepdrim"
     description = "DeepDRIM: two-stream CNN on the pair image and top-k co-expression neighbour images."
     defaults = {
@@ -133,7 +133,3 @@ class DeepDRIM(SupervisedMethod):
         self.result_ = train_pair_model(self.model_, data, train, val, cfg, seed=seed)
         self.labels = {"best_epoch": self.result_.best_epoch}
         return self
-
-    def predict(self, data: GRNData, pairs: pd.DataFrame) -> np.ndarray:
-        tf, tg, _ = pair_tensors(data, pairs, self.device)
-        return predict_pairs(self.model_, tf, tg).astype(np.float64)

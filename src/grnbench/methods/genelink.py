@@ -35,7 +35,7 @@ from grnbench.data.dataset import GRNData
 from grnbench.methods.base import SupervisedMethod
 from grnbench.methods.graph import training_graph
 from grnbench.methods.registry import register
-from grnbench.methods.training import TrainConfig, pair_tensors, predict_pairs, train_pair_model
+from grnbench.methods.training import PairModelPredict, TrainConfig, train_pair_model
 from grnbench.utils import seed_everything
 
 
@@ -102,7 +102,7 @@ class GENELinkModel(nn.Module):
 
 
 @register
-class GENELink(SupervisedMethod):
+class GENELink(PairModelPredict, SupervisedMethod):
     name = "genelink"
     description = "GENELink: graph attention over training edges, TF/target channels, dot decoder."
     defaults = {
@@ -128,7 +128,3 @@ class GENELink(SupervisedMethod):
         self.result_ = train_pair_model(self.model_, data, train, val, cfg, seed=seed)
         self.labels = {"best_epoch": self.result_.best_epoch, "graph_edges": int(graph.shape[1])}
         return self
-
-    def predict(self, data: GRNData, pairs: pd.DataFrame) -> np.ndarray:
-        tf, tg, _ = pair_tensors(data, pairs, self.device)
-        return predict_pairs(self.model_, tf, tg).astype(np.float64)

@@ -40,7 +40,7 @@ from grnbench.methods.base import SupervisedMethod
 from grnbench.methods.genelink import zscore_per_gene
 from grnbench.methods.graph import training_graph
 from grnbench.methods.registry import register
-from grnbench.methods.training import TrainConfig, pair_tensors, predict_pairs, train_pair_model
+from grnbench.methods.training import PairModelPredict, TrainConfig, train_pair_model
 from grnbench.utils import seed_everything
 
 
@@ -90,7 +90,7 @@ class GNEModel(nn.Module):
 
 
 @register
-class GNE(SupervisedMethod):
+class GNE(PairModelPredict, SupervisedMethod):
     name = "gne"
     description = "GNE: gene-ID topology embedding + expression attributes, skip-gram + link classifier."
     defaults = {
@@ -117,7 +117,3 @@ class GNE(SupervisedMethod):
         self.result_ = train_pair_model(self.model_, data, train, val, cfg, seed=seed, extra_loss=extra)
         self.labels = {"best_epoch": self.result_.best_epoch, "graph_edges": int(graph.shape[1])}
         return self
-
-    def predict(self, data: GRNData, pairs: pd.DataFrame) -> np.ndarray:
-        tf, tg, _ = pair_tensors(data, pairs, self.device)
-        return predict_pairs(self.model_, tf, tg).astype(np.float64)

@@ -29,7 +29,7 @@ from grnbench.methods.base import SupervisedMethod
 from grnbench.methods.genelink import zscore_per_gene
 from grnbench.methods.graph import training_graph
 from grnbench.methods.registry import register
-from grnbench.methods.training import TrainConfig, pair_tensors, predict_pairs, train_pair_model
+from grnbench.methods.training import PairModelPredict, TrainConfig, train_pair_model
 from grnbench.utils import seed_everything
 
 
@@ -60,7 +60,7 @@ class GNNLinkModel(nn.Module):
 
 
 @register
-class GNNLink(SupervisedMethod):
+class GNNLink(PairModelPredict, SupervisedMethod):
     name = "gnnlink"
     description = "GNNLink: two-layer GCN over training edges, ReLU(Z Z^T) scores, masked MSE."
     defaults = {"hidden": [128, 64], "slope": 0.2, "lr": 1e-3, "epochs": 100, "patience": None}
@@ -79,7 +79,3 @@ class GNNLink(SupervisedMethod):
         self.result_ = train_pair_model(self.model_, data, train, val, cfg, seed=seed)
         self.labels = {"best_epoch": self.result_.best_epoch, "graph_edges": int(graph.shape[1])}
         return self
-
-    def predict(self, data: GRNData, pairs: pd.DataFrame) -> np.ndarray:
-        tf, tg, _ = pair_tensors(data, pairs, self.device)
-        return predict_pairs(self.model_, tf, tg).astype(np.float64)

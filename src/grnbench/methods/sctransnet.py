@@ -27,7 +27,7 @@ from grnbench.data.dataset import GRNData
 from grnbench.methods.base import SupervisedMethod
 from grnbench.methods.graph import training_graph
 from grnbench.methods.registry import register
-from grnbench.methods.training import TrainConfig, pair_tensors, predict_pairs, train_pair_model
+from grnbench.methods.training import PairModelPredict, TrainConfig, train_pair_model
 from grnbench.models.sctransnet.attention import extract_gene_embeddings
 from grnbench.models.sctransnet.config import DEFAULTS, PRESETS
 from grnbench.models.sctransnet.gnn import GRNEncoder, relational_graph
@@ -49,7 +49,7 @@ def node_features(data: GRNData, how: str = "zscore") -> torch.Tensor:
 
 
 @register
-class ScTransNet(SupervisedMethod):
+class ScTransNet(PairModelPredict, SupervisedMethod):
     """Full model; subclasses switch parts off for the ablations."""
 
     name = "sctransnet"
@@ -141,9 +141,6 @@ class ScTransNet(SupervisedMethod):
         self.model_, self.train_result_ = model, res
         return self
 
-    def predict(self, data: GRNData, pairs: pd.DataFrame) -> np.ndarray:
-        tf, tg, _ = pair_tensors(data, pairs, self.device_)
-        return predict_pairs(self.model_, tf, tg).astype(np.float64)
 
 
 @register

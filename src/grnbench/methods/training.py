@@ -140,6 +140,15 @@ def predict_pairs(model: torch.nn.Module, tf: torch.Tensor, tg: torch.Tensor, ba
     return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)
 
 
+class PairModelPredict:
+    """Mixin for supervised methods whose fitted ``self.model_`` scores (TF, target) index pairs:
+    the one ``predict`` they share (batched, no gradient, on the device the model was fitted on)."""
+
+    def predict(self, data: GRNData, pairs: pd.DataFrame) -> np.ndarray:
+        tf, tg, _ = pair_tensors(data, pairs, getattr(self, "device_", None) or self.device)
+        return predict_pairs(self.model_, tf, tg).astype(np.float64)
+
+
 def train_pair_model(
     model: torch.nn.Module,
     data: GRNData,
