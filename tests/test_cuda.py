@@ -2,10 +2,11 @@
 
 The project never needs a GPU; these checks run where one is present (``device: auto`` picks it).
 They assert that the work really ran on the GPU (peak GPU memory allocated), that scores are
-finite, that the CUDA fit's test AUROC is within 0.12 of the CPU fit of the same seed (GPU
-reductions run in another order, so long fits drift apart like two seeds; whether a method learns
-at all is tests/test_supervised.py's and tests/test_sctransnet_method.py's job), and that after one
-epoch CPU and CUDA scores of scTransNet's encoder-free ablation agree closely.
+finite, and that the CUDA fit's test AUROC is within 0.12 of the CPU fit of the same seed.
+Scores are not compared: CPU and CUDA fits of the same seed drift apart like two seeds (measured
+on an H100: r = 0.82 between the scores of sctransnet_no_encoder after one epoch; GPU random
+streams and reduction order differ). Whether a method learns at all is tests/test_supervised.py's
+and tests/test_sctransnet_method.py's job.
 """
 
 from __future__ import annotations
