@@ -20,7 +20,14 @@ import pandas as pd
 from grnbench import __version__
 from grnbench.data.dataset import GRNData, read_h5ad, write_h5ad
 from grnbench.errors import InputError
-from grnbench.utils import peak_rss_mb, resolve_device, seed_everything, write_csv, write_json
+from grnbench.utils import (
+    file_digest,
+    peak_rss_mb,
+    resolve_device,
+    seed_everything,
+    write_csv,
+    write_json,
+)
 
 log = logging.getLogger("grnbench")
 
@@ -144,16 +151,8 @@ def run_method(
 def job_key(*, method: str, params: dict, seed: int, preset, device: str, data_path, split_path) -> str:
     """SHA-256 naming one job's configuration: method, parameters, seed, device, data and split bytes."""
     ident = {"method": method, "params": params, "seed": seed, "preset": preset, "device": device,
-             "data": _file_sha256(data_path), "split": _file_sha256(split_path), "version": __version__}
+             "data": file_digest(data_path), "split": file_digest(split_path), "version": __version__}
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _file_sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _job_state(cls, edges_out, interval_s, **ident):

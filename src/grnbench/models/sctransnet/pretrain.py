@@ -39,7 +39,7 @@ from grnbench.models.sctransnet.encoder import (
 )
 from grnbench.models.sctransnet.gene2vec import panel_embedding
 from grnbench.models.sctransnet.tokenize import MASK_TOKEN, data_tokens, fingerprint, read_panel
-from grnbench.utils import atomic_path, resolve_device
+from grnbench.utils import atomic_path, file_digest, resolve_device
 
 log = logging.getLogger("grnbench.sctransnet")
 
@@ -82,14 +82,6 @@ def mlm_mask(
 
 
 # --- plan: everything that identifies an encoder -----------------------------------------------
-def _file_sha1(path) -> str:
-    h = hashlib.sha1()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def checkpoint_kind(path) -> str:
     """'grnbench' (written by :func:`pretrain_encoder`) or 'official' (scBERT's own file)."""
     path = Path(path)
@@ -125,7 +117,7 @@ def _plan(data: GRNData, params: dict, seed: int) -> dict[str, Any]:
         sd, cfg, panel = _official_init(params)
         gemb, glabel = None, "official checkpoint's gene2vec"
         epochs = int(params["finetune_epochs"])
-        init = {"path": str(params["encoder_checkpoint"]), "sha1": _file_sha1(params["encoder_checkpoint"])}
+        init = {"path": str(params["encoder_checkpoint"]), "sha1": file_digest(params["encoder_checkpoint"], "sha1")}
     else:
         sd = None
         panel = list(data.genes)
