@@ -83,7 +83,7 @@ def test_check_split_catches_genelink_copy_defect(data):
     pos_train = s[(s.Part == "train") & (s.Label == 1)].head(3).copy()
     pos_train["Label"], pos_train["Part"] = 0, "test"
     bad = pd.concat([s, pos_train], ignore_index=True)
-    with pytest.raises(SplitLeakError, match="repeat a \\(TF, target\\) pair"):
+    with pytest.raises(SplitLeakError, match="pair\\(s\\) repeat across parts"):
         sp.check_split(bad, data, verbose=False)
     # a negative that is a positive, without duplication
     s2 = s.copy()
