@@ -164,6 +164,7 @@ def _grn_transformer(G, C, T, p):
 COSTS: dict[str, Cost] = {
     "random": _random,
     "degree_prior": _trivial,
+    "label_prior": _trivial,
     "pcc": _pcc,
     "mi": _mi,
     "ppcor": _ppcor,

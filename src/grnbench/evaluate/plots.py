@@ -50,6 +50,7 @@ REFERENCE_METHODS = (RANDOM, PRIOR)
 _PALETTE = {
     "random": "#b3b3b3",
     "degree_prior": "#6b6b6b",
+    "label_prior": "#404040",
     "pcc": "#1f77b4",
     "mi": "#6baed6",
     "genie3": "#2ca02c",

@@ -44,6 +44,7 @@ def available() -> dict[str, type[Method]]:
 BUILTIN_INDEX = {
     "random": "sanity",
     "degree_prior": "sanity",
+    "label_prior": "sanity",
     "pcc": "correlation",
     "genie3": "tree_based",
     "grnboost2": "tree_based",
