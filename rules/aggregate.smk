@@ -34,13 +34,41 @@ rule aggregate:
         " --published {params.published} > {log} 2>&1"
 
 
-rule check_failures:
+# Every job with its status, coverage, error and log; written whether or not jobs failed.
+rule job_status:
     input:
         metrics=f"{RESULTS}/tables/metrics.tsv",
+    output:
+        report(
+            f"{RESULTS}/tables/status.tsv",
+            caption="../report/status.rst",
+            category="Tables",
+        ),
+    log:
+        f"{LOGS}/job_status.log",
+    benchmark:
+        f"{BENCH}/job_status.tsv"
+    conda:
+        "../envs/grnbench.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        logs=lambda w, input: os.path.join(
+            os.path.dirname(os.path.dirname(input.metrics)), "logs"
+        ),
+    script:
+        "../workflow_scripts/job_status.py"
+
+
+# Ends the run non-zero, naming every failed job, once the tables and status.tsv are written.
+rule check_failures:
+    input:
+        status=f"{RESULTS}/tables/status.tsv",
         aggregate=get_aggregate_outputs(),
         edges=get_edges_files(),  # a failure's edges are removed, so a rerun retries it
     output:
-        f"{RESULTS}/tables/status.tsv",
+        f"{RESULTS}/tables/all_jobs_ok.txt",
     log:
         f"{LOGS}/check_failures.log",
     benchmark:
@@ -51,9 +79,6 @@ rule check_failures:
         mem_mb=1000,
         runtime=5,
     params:
-        results=lambda w, input: os.path.dirname(os.path.dirname(input.metrics)),
-        logs=lambda w, input: os.path.join(
-            os.path.dirname(os.path.dirname(input.metrics)), "logs"
-        ),
+        results=lambda w, input: os.path.dirname(os.path.dirname(input.status)),
     script:
         "../workflow_scripts/check_failures.py"

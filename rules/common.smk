@@ -4,7 +4,10 @@ import json
 import os
 from pathlib import Path
 
+from snakemake.logging import logger
+
 import grnbench.methods.registry as registry
+from grnbench.data.released import released_files, same_files_every_seed
 
 for _plugin in config.get("plugins", []):
     registry.load_plugin(_plugin)
@@ -17,6 +20,10 @@ DATASETS = config["datasets"]
 SPLITS = config["splits"]
 METHODS = config["methods"]
 REGISTERED = registry.available()
+# refuse at planning what is known at planning, naming the config key (grnbench.plancheck)
+from grnbench.plancheck import check_config
+
+check_config(config, workflow, REGISTERED)
 
 
 def _check_methods():
@@ -150,6 +157,24 @@ def encoder_file(w, method):
     return f"{job_dir(w)}/pretrain/scbert_{_encoder_key(method)}.pt"
 
 
+def method_input_files():
+    """Output templates of the method_inputs rule (grnbench.pipeline.METHOD_INPUT_FILES)."""
+    from grnbench.pipeline import METHOD_INPUT_FILES
+
+    folder = (
+        f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/inputs/seed{{seed}}"
+    )
+    return {k: f"{folder}/{v}" for k, v in METHOD_INPUT_FILES.items()}
+
+
+def method_inputs(w):
+    """Input function for the Snakemake rules of your own methods, used as unpack(method_inputs).
+
+    See README, Add a method.
+    """
+    return {k: v.format(**dict(w.items())) for k, v in method_input_files().items()}
+
+
 def infer_inputs(w):
     out = {
         "h5ad": f"{job_dir(w)}/data.h5ad",
@@ -191,7 +216,9 @@ def get_final_output():
     out += [f"{RESULTS}/{ds}/{net}/{gs}/stats.json" for ds, net, gs in dataset_jobs()]
     out += get_aggregate_outputs()
     out += get_compare_outputs()
-    out.append(f"{RESULTS}/tables/status.tsv")  # fails, naming them, if a method failed
+    out.append(f"{RESULTS}/tables/status.tsv")  # every job, ok or failed, with its log
+    # fails, naming them, if a job failed
+    out.append(f"{RESULTS}/tables/all_jobs_ok.txt")
     return out
 
 
@@ -237,20 +264,16 @@ def split_inputs(w):
     if w.split != "genelink_released":
         return out
     d = DATASETS[w.dataset]
-    rel = d.get("released_splits")
-    if (
-        rel == "download"
-    ):  # resources/sources.tsv keys genelink_released_<cell>_<geneset>_<part>
-        for part in ("train", "val", "test"):
-            out[part] = source_path(f"genelink_released_{d['cell']}_{w.geneset}_{part}")
-    else:
-        folder = rel.format(network=w.network, geneset=w.geneset)
-        names = {
-            "train": "Train_set.csv",
-            "val": "Validation_set.csv",
-            "test": "Test_set.csv",
-        }
-        out.update({p: f"{folder}/{n}" for p, n in names.items()})
+    out.update(
+        released_files(
+            w.dataset,
+            d,
+            network=w.network,
+            geneset=w.geneset,
+            seed=int(w.seed),
+            results=RESULTS,
+        )
+    )
     if d["source"] == "genelink":
         out["targets"] = (
             f"{RESULTS}/downloads/genelink/{w.network}/{d['cell']}/{w.geneset}/Target.csv"
@@ -258,6 +281,28 @@ def split_inputs(w):
     else:
         out["targets"] = f"{job_dir(w)}/genelink_files/Target.csv"
     return out
+
+
+def _check_released():
+    """Refuse at planning a released split that cannot exist; say when seeds share one file set."""
+    if "genelink_released" not in SPLITS:
+        return
+    warned = set()
+    for ds, net, gs in dataset_jobs():
+        d = DATASETS[ds]
+        if not d.get("released_splits"):
+            continue
+        for s in SEEDS:
+            released_files(ds, d, network=net, geneset=gs, seed=s, results=RESULTS)
+        if len(SEEDS) > 1 and same_files_every_seed(d) and ds not in warned:
+            warned.add(ds)
+            logger.warning(
+                f"datasets.{ds}.released_splits: every seed uses the same released split files "
+                "(seeds vary the models only); use a folder template with {seed} for per-seed splits"
+            )
+
+
+_check_released()
 
 
 def source_path(key):

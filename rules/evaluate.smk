@@ -20,6 +20,7 @@ rule evaluate:
         runtime=10,
     params:
         kind=lambda w: method_kind(w.method),
+        allow_partial=lambda w: method_cfg(w.method, "allow_partial"),
         run=lambda w: f"{job_dir(w)}/{w.split}/{w.method}/seed{w.seed}/run.json",
     script:
         "../workflow_scripts/evaluate.py"

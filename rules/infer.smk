@@ -59,3 +59,25 @@ rule pretrain_sctransnet:
         device=config["device"],
     script:
         "../workflow_scripts/pretrain_sctransnet.py"
+
+
+# What a method of your own (a Snakemake rule) may read: the same view a registered class gets,
+# without the ground-truth network (grnbench.pipeline.write_method_inputs; README, Add a method).
+# Made only when a rule asks for it: input: unpack(method_inputs).
+rule method_inputs:
+    input:
+        h5ad=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/data.h5ad",
+        split=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/split_seed{{seed}}.csv",
+    output:
+        **method_input_files(),
+    log:
+        f"{LOGS}/method_inputs/{{dataset}}/{{network}}/{{geneset}}/{{split}}/seed{{seed}}.log",
+    benchmark:
+        f"{BENCH}/method_inputs/{{dataset}}/{{network}}/{{geneset}}/{{split}}/seed{{seed}}.tsv"
+    conda:
+        "../envs/grnbench.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../workflow_scripts/method_inputs.py"

@@ -19,5 +19,6 @@ rule split:
     params:
         protocol=lambda w: w.split,
         split_params=lambda w: config["split_params"].get(w.split, {}),
+        record_refusal=config["on_method_error"] == "record",
     script:
         "../workflow_scripts/split.py"

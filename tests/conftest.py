@@ -54,3 +54,21 @@ def shared_data() -> Path:
     if not SHARED.exists():
         pytest.skip(f"real data folder {SHARED} is absent (CI and developers have ../shared)")
     return SHARED
+
+
+#: What a workflow run needs besides the installed package.
+WORKFLOW_FILES = ("Snakefile", "rules", "workflow_scripts", "config", "envs", "resources", "report", "profiles")
+
+
+def copy_workflow(dest: Path) -> Path:
+    """A private copy of the workflow (tests that run Snakemake must not lock the checkout)."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name)
+        else:
+            shutil.copy2(src, dest / name)
+    return dest

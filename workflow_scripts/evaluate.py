@@ -21,6 +21,7 @@ with rule_logging(snakemake):  # noqa: F821
         sm.output[0],
         run_path=sm.params.run,
         kind=sm.params.kind,
+        allow_partial=bool(sm.params.allow_partial),
         ids=ids,
     )
-    print(out["scopes"])
+    print(out["status"], out.get("error") or "", out["scopes"])

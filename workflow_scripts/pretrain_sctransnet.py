@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle OpenMP threads must not spin
 
 from grnbench.data.dataset import read_h5ad  # noqa: E402
+from grnbench.data.views import method_view  # noqa: E402
 from grnbench.models.sctransnet.pretrain import pretrain_encoder, resolve_params  # noqa: E402
 from grnbench.workflow import rule_logging  # noqa: E402
 
@@ -13,7 +14,8 @@ with rule_logging(snakemake):  # noqa: F821
     out = sm.output[0]
     partial = f"{out}.partial"
     params = resolve_params(dict(sm.params.method_params), sm.params.preset)
-    data = read_h5ad(sm.input.h5ad)
+    # self-supervised on the cells: the encoder sees no label at all
+    data = method_view(read_h5ad(sm.input.h5ad), None, "unsupervised")
     bundle = pretrain_encoder(
         data,
         params,

@@ -16,5 +16,8 @@ with rule_logging(snakemake):  # noqa: F821
         released={
             k: sm.input[k] for k in ("train", "val", "test", "targets") if k in sm.input.keys()
         },
+        record_refusal=sm.params.record_refusal,
     )
     write_json(summary, sm.output.summary)
+    if summary["status"] != "ok":
+        print(f"ERROR: {summary['error']}")

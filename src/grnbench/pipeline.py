@@ -19,8 +19,10 @@ import pandas as pd
 
 from grnbench import __version__
 from grnbench.data.dataset import GRNData, read_h5ad, write_h5ad
+from grnbench.data.views import method_split, method_view
 from grnbench.errors import InputError
 from grnbench.utils import (
+    atomic_path,
     file_digest,
     peak_rss_mb,
     resolve_device,
@@ -45,9 +47,32 @@ def split_mode(network: str, mode: str = "auto") -> str:
 
 def make_split(
     data_path, out_path, *, protocol: str, seed: int, network: str = "", params: dict | None = None,
-    released: dict | None = None,
+    released: dict | None = None, record_refusal: bool = False,
 ) -> dict:
-    """Build one split, prove it clean with ``check_split`` and write it (CSV) atomically."""
+    """Build one split, prove it clean with ``check_split`` and write it (CSV) atomically.
+
+    Returns the split's summary (``status: ok``). With ``record_refusal`` a split that its
+    protocol or ``check_split`` refuses (:class:`~grnbench.errors.SplitLeakError`,
+    :class:`~grnbench.errors.InputError`) is recorded instead of raised: a header-only CSV and a
+    summary with ``status: refused`` and the reason. Every job on it is then ``failed`` with that
+    reason, the other branches of the grid go on and are tabled, and ``check_failures`` ends the
+    run non-zero naming it (the workflow's ``on_method_error: record``).
+    """
+    from grnbench.errors import SplitLeakError
+
+    try:
+        return _make_split(data_path, out_path, protocol=protocol, seed=seed, network=network, params=params,
+                           released=released)
+    except (SplitLeakError, InputError) as e:
+        if not record_refusal:
+            raise
+        msg = f"split {protocol} (seed {seed}) refused: {type(e).__name__}: {e}"
+        log.error(msg)
+        write_csv(pd.DataFrame(columns=["TF", "Target", "Label", "Part"]), out_path)
+        return {"status": "refused", "error": msg, "protocol": protocol, "seed": seed}
+
+
+def _make_split(data_path, out_path, *, protocol, seed, network, params, released) -> dict:
     from grnbench.data import splits as sp
 
     params = dict(params or {})
@@ -67,8 +92,23 @@ def make_split(
         raise InputError("config: splits", f"unknown split protocol {protocol!r}; known: {SPLIT_PROTOCOLS}")
     summary = sp.check_split(df, data)
     summary["dropped_positives"] = int(df.attrs.get("dropped_positives", 0))
+    if protocol == "genelink_released":  # which files (one set for every seed, or per seed)
+        summary["released_files"] = {p: str(released[p]) for p in (*sp.PARTS, "targets") if p in released}
     write_csv(df, out_path)
-    return summary
+    return {"status": "ok", "protocol": protocol, "seed": seed, **summary}
+
+
+def split_refusal(split_path) -> str | None:
+    """The reason a split was refused (its summary JSON beside it), or None for a usable split."""
+    summary = Path(split_path).with_suffix(".json")
+    if summary.exists():
+        try:
+            info = json.loads(summary.read_text())
+        except (OSError, json.JSONDecodeError):
+            info = {}
+        if info.get("status") == "refused":
+            return str(info.get("error"))
+    return None
 
 
 def read_split(path) -> pd.DataFrame:
@@ -112,6 +152,12 @@ def run_method(
 
     torch.set_num_threads(max(1, int(threads)))
     seed_everything(seed)
+    refused = split_refusal(split_path)
+    if refused:  # nothing to fit or score: the job fails with the split's reason
+        if not record_failure:
+            raise InputError(split_path, refused)
+        return _record_refused(edges_out, run_out, method=method, seed=seed, preset=preset, params=params,
+                               data_path=data_path, split_path=split_path, error=refused)
     data = read_h5ad(data_path)
     split = read_split(split_path)
     data.gene_idx(pd.unique(split[["TF", "Target"]].to_numpy().ravel()))
@@ -124,9 +170,13 @@ def run_method(
         check_size(method, data.n_genes, data.n_cells, limits, n_tfs=len(data.tfs), params=model.params)
     job_state = _job_state(cls, edges_out, checkpoint_interval_s, method=method, params=model.params, seed=seed,
                        preset=preset, device=dev, data_path=data_path, split_path=split_path)
+    # the method sees the training labels of its split only (grnbench.data.views): never the
+    # ground-truth network of the .h5ad, never a validation or test label
+    view = method_view(data, split, cls.kind)
+    seen, test_pairs = method_split(split)
     try:
         with job_state as job:
-            edges, elapsed = _score(model, data, split, seed=seed, threads=threads)
+            edges, elapsed = _score(model, view, seen, test_pairs, seed=seed, threads=threads)
         status, error = "ok", None
     except Exception as e:  # a method's own failure; bad config/inputs were refused above
         if not record_failure:
@@ -137,7 +187,8 @@ def run_method(
     write_csv(edges, edges_out, float_format="%.9g")
     info = {
         "method": method, "kind": cls.kind, "seed": seed, "preset": preset, "params": model.params,
-        "labels": model.labels, "resources": getattr(model, "resources", {}), "device": dev, "threads": threads, "fit_seconds": round(elapsed, 3) if status == "ok" else None,
+        "labels": model.labels, "resources": getattr(model, "resources", {}),
+        "device": dev if getattr(cls, "uses_device", False) else "cpu", "threads": threads, "fit_seconds": round(elapsed, 3) if status == "ok" else None,
         "peak_rss_mb": round(peak_rss_mb(), 1), "grnbench_version": __version__,
         "data": str(data_path), "split": str(split_path), "status": status, "error": error,
     }
@@ -145,6 +196,50 @@ def run_method(
     if status == "ok" and job is not None:
         for f in job.files():  # the results are written: the training state has served
             f.unlink(missing_ok=True)
+    return info
+
+
+#: Files of ``write_method_inputs``: what a Snakemake-rule method may read (README, Add a method).
+METHOD_INPUT_FILES = {
+    "supervised_h5ad": "supervised.h5ad",      # network = the split's training positives only
+    "unsupervised_h5ad": "unsupervised.h5ad",  # no network at all
+    "expression": "ExpressionData.csv",        # genes x cells (BEELINE's layout)
+    "tfs": "TFs.csv",                          # one TF symbol per line, header TF
+    "trainval": "trainval.csv",                # TF,Target,Label,Part (train and val rows)
+    "test_pairs": "test_pairs.csv",            # TF,Target: the pairs to score, no labels
+}
+
+
+def write_method_inputs(data_path, split_path, out_dir) -> dict[str, Path]:
+    """Write the view a rule method may read (:mod:`grnbench.data.views`) into ``out_dir``.
+
+    The same view a registered class gets: expression, TFs, pseudotime, the split's training
+    and validation rows, and the test pairs without labels; the ground-truth network is not there.
+    """
+    data = read_h5ad(data_path)
+    split = read_split(split_path)
+    out_dir = Path(out_dir)
+    paths = {k: out_dir / v for k, v in METHOD_INPUT_FILES.items()}
+    write_h5ad(method_view(data, split, "supervised").adata, paths["supervised_h5ad"])
+    write_h5ad(method_view(data, split, "unsupervised").adata, paths["unsupervised_h5ad"])
+    expr = pd.DataFrame(data.expression(np.float64).T, index=data.genes, columns=data.adata.obs_names)
+    write_csv(expr, paths["expression"], index=True, float_format="%.7g")
+    write_csv(pd.DataFrame({"TF": data.tfs}), paths["tfs"])
+    seen, test = method_split(split)
+    write_csv(seen, paths["trainval"])
+    write_csv(test, paths["test_pairs"])
+    return paths
+
+
+def _record_refused(edges_out, run_out, *, method, seed, preset, params, data_path, split_path, error) -> dict:
+    from grnbench.methods import get
+
+    write_csv(pd.DataFrame(columns=["Gene1", "Gene2", "EdgeWeight"]), edges_out)
+    info = {"method": method, "kind": get(method).kind, "seed": seed, "preset": preset, "params": params or {},
+            "labels": {}, "resources": {}, "device": None, "threads": None, "fit_seconds": None,
+            "peak_rss_mb": None, "grnbench_version": __version__, "data": str(data_path), "split": str(split_path),
+            "status": "failed", "error": error}
+    write_json(info, run_out)
     return info
 
 
@@ -164,8 +259,11 @@ def _job_state(cls, edges_out, interval_s, **ident):
     return job_checkpoint(Path(edges_out).parent / "train_state.pt", job_key(**ident), interval_s)
 
 
-def _score(model, data: GRNData, split: pd.DataFrame, *, seed: int, threads: int):
-    """Run a method; return its ranked edges frame and the seconds it took."""
+def _score(model, data: GRNData, seen: pd.DataFrame, test: pd.DataFrame, *, seed: int, threads: int):
+    """Run a method on its view (``seen`` = train/val rows, ``test`` = unlabelled test pairs).
+
+    Returns its ranked edges frame and the seconds it took.
+    """
     from grnbench.methods.base import UnsupervisedMethod
 
     method = model.name
@@ -179,8 +277,9 @@ def _score(model, data: GRNData, split: pd.DataFrame, *, seed: int, threads: int
         edges = pd.DataFrame({"Gene1": tf_names, "Gene2": tg_names, "EdgeWeight": w.ravel()})
         edges = edges[edges["Gene1"] != edges["Gene2"]]
     else:
-        test = split[split["Part"] == "test"].reset_index(drop=True)
-        s = model.score_pairs(data, split, test[["TF", "Target"]], seed=seed, threads=threads)
+        s = np.asarray(model.score_pairs(data, seen, test[["TF", "Target"]].copy(), seed=seed, threads=threads), float)
+        if s.shape != (len(test),):
+            raise RuntimeError(f"{method}.score_pairs returned shape {s.shape}, expected ({len(test)},): one score per test pair")
         edges = pd.DataFrame({"Gene1": test["TF"], "Gene2": test["Target"], "EdgeWeight": np.asarray(s, float)})
     if not np.all(np.isfinite(edges["EdgeWeight"].to_numpy())):
         raise RuntimeError(f"{method} produced NaN or infinite scores")
@@ -225,60 +324,138 @@ def all_tf_gene_pairs(data: GRNData) -> pd.DataFrame:
 
 
 def evaluate(data_path, split_path, edges_path, out_path, *, run_path=None, kind: str | None = None,
-             ids: dict | None = None) -> dict:
-    """Score a prediction file on the split's test pairs (and all TF->gene pairs if unsupervised)."""
+             ids: dict | None = None, allow_partial: bool = False) -> dict:
+    """Score a prediction file on the split's test pairs (and all TF->gene pairs if unsupervised).
+
+    Every scope records ``coverage`` (fraction of its pairs the file scores) and ``n_missing``.
+    A file that leaves any test pair unscored is ``failed`` (naming how many, an example pair
+    and the file), whatever its kind, unless ``allow_partial`` (config
+    ``methods.<name>.allow_partial``): then unscored pairs rank below every scored one, as in
+    BEELINE, and the tables mark the row. In the ``all_tf_gene`` scope unscored pairs always
+    rank last (BEELINE's convention).
+    """
     from grnbench.evaluate.metrics import attach_scores, score_ranking
 
     run = json.loads(Path(run_path).read_text()) if run_path and Path(run_path).exists() else {}
     kind = kind or run.get("kind", "supervised")
+    head = {**(ids or {}), "kind": kind, "labels": run.get("labels", {})}
     if run.get("status") == "failed":  # recorded by run_method: NaN metrics, marked failed
-        out = {**(ids or {}), "kind": kind, "labels": run.get("labels", {}), "status": "failed",
-               "error": run.get("error"), "scopes": {"test": {}}, "fit_seconds": None}
+        out = {**head, "status": "failed", "error": run.get("error"), "scopes": {"test": {}}, "fit_seconds": None}
+        write_json(out, out_path)
+        return out
+    refused = split_refusal(split_path)
+    if refused:
+        out = {**head, "status": "failed", "error": refused, "scopes": {"test": {}}, "fit_seconds": None}
         write_json(out, out_path)
         return out
     data = read_h5ad(data_path)
     split = read_split(split_path)
     edges = read_edges(edges_path)
     test = split[split["Part"] == "test"]
+    if test.empty:
+        raise InputError(split_path, "the split has no test pairs; nothing can be scored")
     s, missing = attach_scores(test, edges)
-    scopes = {"test": {**score_ranking(test["Label"], s, test["TF"]), "n_missing": missing}}
+    cover = {"coverage": 1.0 - missing / len(test) if len(test) else float("nan"), "n_missing": missing}
+    if missing and not allow_partial:
+        unscored = _unscored(test, edges)
+        method = (ids or {}).get("method", "the method")
+        err = (f"{edges_path}: {missing} of {len(test)} test pairs are not scored (coverage {cover['coverage']:.3f}), "
+               f"e.g. {unscored[0]} -> {unscored[1]}; every test pair of the split must have a row Gene1,Gene2,EdgeWeight "
+               f"(set methods.{method}.allow_partial: true to rank unscored pairs last instead; the tables then mark it)")
+        log.error(err)
+        out = {**head, "status": "failed", "error": err, "fit_seconds": run.get("fit_seconds"),
+               "scopes": {"test": {"n_pairs": len(test), "n_pos": int(test["Label"].sum()), **cover}}}
+        write_json(out, out_path)
+        return out
+    scopes = {"test": {**score_ranking(test["Label"], s, test["TF"]), **cover}}
     if kind == "unsupervised":
         pairs = all_tf_gene_pairs(data)
         s2, missing2 = attach_scores(pairs, edges)
-        scopes["all_tf_gene"] = {**score_ranking(pairs["Label"], s2, pairs["TF"]), "n_missing": missing2}
-    out = {**(ids or {}), "kind": kind, "labels": run.get("labels", {}), "scopes": scopes,
-           "fit_seconds": run.get("fit_seconds"), "status": "ok"}
+        scopes["all_tf_gene"] = {**score_ranking(pairs["Label"], s2, pairs["TF"]),
+                                 "coverage": 1.0 - missing2 / len(pairs) if len(pairs) else float("nan"),
+                                 "n_missing": missing2}
+    out = {**head, "scopes": scopes, "fit_seconds": run.get("fit_seconds"), "status": "ok", "error": None}
     write_json(out, out_path)
     return out
+
+
+def _unscored(pairs: pd.DataFrame, edges: pd.DataFrame) -> tuple[str, str]:
+    """The first pair of ``pairs`` (TF, Target) that ``edges`` (Gene1, Gene2) does not score."""
+    have = set(zip(edges["Gene1"].astype(str), edges["Gene2"].astype(str)))
+    for a, b in zip(pairs["TF"].astype(str), pairs["Target"].astype(str)):
+        if (a, b) not in have:
+            return a, b
+    return "", ""
 
 
 # --- collect -----------------------------------------------------------------------------------
 METRIC_COLUMNS = [
     "dataset", "network", "geneset", "split", "method", "seed", "kind", "scope", "status",
     "auroc", "auprc", "auprc_trapz", "auprc_ratio", "epr", "per_tf_auroc", "n_pairs", "n_pos",
-    "density", "runtime_s", "max_rss_mb", "labels",
+    "density", "coverage", "n_missing", "runtime_s", "max_rss_mb", "labels", "error",
 ]
 
 
-def check_failures(metrics_tsv, out_path, *, results_dir, logs_dir) -> pd.DataFrame:
-    """Fail (after the tables are written) when a method failed; name each failure and its log.
+STATUS_COLUMNS = ["dataset", "network", "geneset", "split", "method", "seed", "status", "coverage", "error", "log"]
+JOB_KEYS = ["dataset", "network", "geneset", "split", "method", "seed"]
 
-    The failed jobs' ``edges.csv`` / ``run.json`` are removed so the next run retries them.
+
+def job_status(metrics_tsv, out_path, *, logs_dir) -> pd.DataFrame:
+    """``status.tsv``: every job of ``metrics.tsv`` with its status, test coverage, error and log.
+
+    Written whether or not jobs failed (rule ``job_status``); ``check_failures`` reads it.
+    """
+    m = pd.read_csv(metrics_tsv, sep="\t", keep_default_na=False, na_values=[""])
+    rows = []
+    if not m.empty:
+        test = m[m["scope"] == "test"].drop_duplicates(JOB_KEYS).set_index(JOB_KEYS)
+        for r in m.drop_duplicates(JOB_KEYS, keep="first").itertuples():
+            key = (r.dataset, r.network, r.geneset, r.split, r.method, r.seed)
+            cov = float(test.loc[key, "coverage"]) if key in test.index and "coverage" in test else float("nan")
+            err = getattr(r, "error", "")
+            err = " ".join(err.split()) if isinstance(err, str) else ""
+            rel = f"{r.dataset}/{r.network}/{r.geneset}/{r.split}/{r.method}/seed{r.seed}"
+            if err.startswith("split ") and " refused: " in err:
+                log_file = f"{logs_dir}/split/{r.dataset}/{r.network}/{r.geneset}/{r.split}/seed{r.seed}.log"
+            elif "test pairs are not scored" in err:
+                log_file = f"{logs_dir}/evaluate/{rel}.log"
+            else:
+                log_file = f"{logs_dir}/infer/{rel}.log"
+            rows.append({"dataset": r.dataset, "network": r.network, "geneset": r.geneset, "split": r.split,
+                         "method": r.method, "seed": int(r.seed), "status": r.status, "coverage": cov,
+                         "error": err, "log": log_file})
+    table = pd.DataFrame(rows, columns=STATUS_COLUMNS)
+    write_csv(table, out_path, sep="\t", float_format="%.6g")
+    return table
+
+
+def check_failures(status_tsv, out_path, *, results_dir) -> pd.DataFrame:
+    """Fail (after the tables are written) when a job failed; name each failure, its reason and log.
+
+    A failed job's ``edges.csv`` / ``run.json`` are removed (and a refused split's files) so the
+    next run retries them. With no failure, writes ``out_path`` (one line: how many jobs are ok).
     """
     from grnbench.errors import GrnbenchError
 
-    m = pd.read_csv(metrics_tsv, sep="\t")
-    failed = m[m["status"] == "failed"].drop_duplicates(["dataset", "network", "geneset", "split", "method", "seed"])
+    table = pd.read_csv(status_tsv, sep="\t", keep_default_na=False, na_values=[""])
+    failed = table[table["status"] == "failed"]
     if failed.empty:
-        write_csv(pd.DataFrame({"status": ["ok"], "jobs": [len(m)]}), out_path, sep="\t")
+        with atomic_path(out_path) as tmp:
+            Path(tmp).write_text(f"all {len(table)} jobs ok (see {status_tsv})\n")
         return failed
     lines = []
     for r in failed.itertuples():
         rel = f"{r.dataset}/{r.network}/{r.geneset}/{r.split}/{r.method}/seed{r.seed}"
         for f in ("edges.csv", "run.json"):
             Path(results_dir, rel, f).unlink(missing_ok=True)
-        lines.append(f"  {r.method} on {rel}: see {logs_dir}/infer/{r.dataset}/{r.network}/{r.geneset}/{r.split}/{r.method}/seed{r.seed}.log")
-    msg = f"{len(failed)} method run(s) failed (marked 'failed' in the tables and report; rerun retries them):\n" + "\n".join(lines)
+        err = r.error if isinstance(r.error, str) else ""
+        if err.startswith("split ") and " refused: " in err:
+            base = Path(results_dir, r.dataset, r.network, r.geneset, r.split, f"split_seed{r.seed}")
+            for suffix in (".csv", ".json"):
+                base.with_suffix(suffix).unlink(missing_ok=True)
+        lines.append(f"  {r.method} on {rel}" + (f": {err}" if err else "") + f"\n    log: {r.log}")
+    msg = (f"{len(failed)} of {len(table)} job(s) failed (marked 'failed' in {status_tsv}, the tables and the "
+           "report; a rerun retries them):\n" + "\n".join(lines))
     raise GrnbenchError(msg)
 
 
@@ -301,7 +478,7 @@ def collect_metrics(metrics_files, out_path, benchmark_files=None) -> pd.DataFra
         for scope, vals in m["scopes"].items():
             rows.append({**{k: m.get(k) for k in ("dataset", "network", "geneset", "split", "method", "seed", "kind")},
                          "scope": scope, "status": m.get("status", "ok"), **vals, **res,
-                         "labels": json.dumps(m.get("labels", {}), sort_keys=True)})
+                         "labels": json.dumps(m.get("labels", {}), sort_keys=True), "error": m.get("error") or ""})
     df = pd.DataFrame(rows)
     for c in METRIC_COLUMNS:
         if c not in df:

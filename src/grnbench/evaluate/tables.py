@@ -46,6 +46,8 @@ NUMERIC = (
     "n_pairs",
     "n_pos",
     "density",
+    "coverage",
+    "n_missing",
     "runtime_s",
     "max_rss_mb",
 )
@@ -251,9 +253,12 @@ def _sort(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
 def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
     """Mean and sd over seeds per dataset x network x geneset x split x method x scope.
 
-    Columns: the group keys, ``kind``, ``status`` (ok / partial / failed), ``n_seeds`` (seeds
-    with status ok), ``n_failed``, ``<metric>_mean`` and ``<metric>_sd`` for each of
-    ``SUMMARY_METRICS``, and ``labels``.
+    Columns: the group keys, ``kind``, ``status`` (ok / partial / failed; partial = some seeds
+    failed), ``n_seeds`` (seeds with status ok), ``n_failed``, ``coverage`` (the lowest fraction
+    of the scope's pairs a seed's prediction file scored) and ``n_missing`` (the most pairs a
+    seed left unscored), ``predictions`` (``partial`` where ``coverage < 1``: a method the config
+    allowed to leave pairs unscored, which rank last), ``<metric>_mean`` and ``<metric>_sd``
+    for each of ``SUMMARY_METRICS``, and ``labels``.
     """
     rows = []
     for key, g in metrics.groupby(list(GROUP_KEYS), sort=False):
@@ -264,6 +269,11 @@ def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
         row["status"] = _group_status(n_ok, n_failed)
         row["n_seeds"] = n_ok
         row["n_failed"] = n_failed
+        cov = ok["coverage"].dropna()
+        row["coverage"] = float(cov.min()) if len(cov) else float("nan")
+        miss = ok["n_missing"].dropna()
+        row["n_missing"] = int(miss.max()) if len(miss) else 0
+        row["predictions"] = "partial" if len(cov) and cov.min() < 1 else ("complete" if len(cov) else "")
         for m in SUMMARY_METRICS:
             row[f"{m}_mean"] = _mean(ok[m])
             row[f"{m}_sd"] = _sd(ok[m])
@@ -271,7 +281,7 @@ def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
         rows.append(row)
     cols = (
         list(GROUP_KEYS)
-        + ["kind", "status", "n_seeds", "n_failed"]
+        + ["kind", "status", "n_seeds", "n_failed", "coverage", "n_missing", "predictions"]
         + [f"{m}_{s}" for m in SUMMARY_METRICS for s in ("mean", "sd")]
         + ["labels"]
     )

@@ -39,6 +39,9 @@ class Method(ABC):
     #: Named sets of overrides, e.g. ``{"small": {...}}`` for the fast default run; the config
     #: picks one with ``methods.<name>.preset``.
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: True for methods that run on ``device`` (torch models); the others run on the CPU, and
+    #: ``run.json`` records ``cpu`` for them whatever the config's ``device`` says.
+    uses_device: ClassVar[bool] = False
 
     def __init__(self, preset: str | None = None, **params: Any) -> None:
         if preset is not None:

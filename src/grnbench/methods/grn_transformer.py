@@ -448,6 +448,7 @@ def fit_forests(x: np.ndarray, y: np.ndarray, *, n_trees: int, n_cleaning: int, 
 
 @register
 class GRNTransformer(SupervisedMethod):
+    uses_device = True
     name = "grn_transformer"
     description = "GRN-Transformer: axial-transformer attention maps (with priors) -> random forest."
     defaults = {

@@ -144,6 +144,8 @@ class PairModelPredict:
     """Mixin for supervised methods whose fitted ``self.model_`` scores (TF, target) index pairs:
     the one ``predict`` they share (batched, no gradient, on the device the model was fitted on)."""
 
+    uses_device = True
+
     def predict(self, data: GRNData, pairs: pd.DataFrame) -> np.ndarray:
         tf, tg, _ = pair_tensors(data, pairs, getattr(self, "device_", None) or self.device)
         return predict_pairs(self.model_, tf, tg).astype(np.float64)
