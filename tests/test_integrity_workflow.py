@@ -9,7 +9,6 @@ import sys
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import ROOT, copy_workflow
 
 pytestmark = pytest.mark.slow
