@@ -267,10 +267,11 @@ def test_coverage_reaches_metrics_and_summary(tmp_path, h5ad, scored):
         files.append(out)
     m = pl.collect_metrics(files, tmp_path / "metrics.tsv")
     assert {"coverage", "n_missing", "error"} <= set(m.columns)
-    row = m.set_index("method")
+    row = m[m.scope == "test"].set_index("method")
     assert row.loc["full", "coverage"] == 1.0 and row.loc["part", "n_missing"] == 1
     assert row.loc["bad", "status"] == "failed" and "not scored" in row.loc["bad", "error"]
-    s = summarise(normalise_metrics(pd.read_csv(tmp_path / "metrics.tsv", sep="\t"))).set_index("method")
+    s = summarise(normalise_metrics(pd.read_csv(tmp_path / "metrics.tsv", sep="\t")))
+    s = s[s.scope == "test"].set_index("method")
     assert s.loc["part", "predictions"] == "partial" and s.loc["full", "predictions"] == "complete"
     assert s.loc["bad", "status"] == "failed"
     assert json.loads(Path(files[2]).read_text())["status"] == "failed"
@@ -333,3 +334,26 @@ def test_device_recorded_is_the_one_used(tmp_path, h5ad, monkeypatch):
     from grnbench.methods import get
 
     assert get("genelink").uses_device and get("sctransnet").uses_device and not get("pcc").uses_device
+
+
+def test_reverse_subgroups_are_scored_as_scopes(tmp_path, h5ad, tiny_data):
+    """Test pairs whose reverse is a training positive are scored apart (scope test:reverse_in_train)."""
+    from grnbench.data.splits import genelink_split
+
+    sp = genelink_split(tiny_data, 0)
+    test_pos = sp[(sp.Part == "test") & (sp.Label == 1)].iloc[0]
+    # make the reverse of one test positive a training positive (a hand-made split, checked only here)
+    extra = pd.DataFrame({"TF": [test_pos.Target], "Target": [test_pos.TF], "Label": [1], "Part": ["train"]})
+    tr = sp[sp.Part == "train"]
+    tr_first = tr.index[0]
+    sp = pd.concat([sp.drop(index=tr_first), extra], ignore_index=True)
+    split = tmp_path / "split.csv"
+    sp.to_csv(split, index=False)
+    test = sp[sp.Part == "test"]
+    edges = pd.DataFrame({"Gene1": test.TF, "Gene2": test.Target, "EdgeWeight": np.arange(len(test), dtype=float)})
+    edges.to_csv(tmp_path / "edges.csv", index=False)
+    m = pl.evaluate(h5ad, split, tmp_path / "edges.csv", tmp_path / "m.json", kind="supervised",
+                    ids={"method": "x", "seed": 0})
+    assert m["scopes"]["test:reverse_in_train"]["n_pairs"] >= 1
+    n = m["scopes"]["test:reverse_in_train"]["n_pairs"] + m["scopes"]["test:reverse_not_in_train"]["n_pairs"]
+    assert n == len(test)

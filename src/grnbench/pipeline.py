@@ -335,6 +335,7 @@ def evaluate(data_path, split_path, edges_path, out_path, *, run_path=None, kind
     rank last (BEELINE's convention).
     """
     from grnbench.evaluate.metrics import attach_scores, score_ranking
+    from grnbench.evaluate.subgroups import subgroup_scopes
 
     run = json.loads(Path(run_path).read_text()) if run_path and Path(run_path).exists() else {}
     kind = kind or run.get("kind", "supervised")
@@ -368,6 +369,16 @@ def evaluate(data_path, split_path, edges_path, out_path, *, run_path=None, kind
         write_json(out, out_path)
         return out
     scopes = {"test": {**score_ranking(test["Label"], s, test["TF"]), **cover}}
+    # where a score comes from: test pairs whose reverse is / is not a training positive
+    # (scopes test:<subgroup>, listed in grnbench.evaluate.subgroups)
+    unscored = ~pd.MultiIndex.from_frame(test[["TF", "Target"]].astype(str)).isin(
+        pd.MultiIndex.from_frame(edges[["Gene1", "Gene2"]].astype(str)))
+    groups = subgroup_scopes(split)
+    for scope, mask in groups.items():
+        if all(m.any() for m in groups.values()):  # one group alone would repeat scope test
+            sub, n_miss = test[mask], int(unscored[mask].sum())
+            scopes[scope] = {**score_ranking(sub["Label"], s[mask], sub["TF"]),
+                             "coverage": 1.0 - n_miss / int(mask.sum()), "n_missing": n_miss}
     if kind == "unsupervised":
         pairs = all_tf_gene_pairs(data)
         s2, missing2 = attach_scores(pairs, edges)
