@@ -357,3 +357,12 @@ def test_reverse_subgroups_are_scored_as_scopes(tmp_path, h5ad, tiny_data):
     assert m["scopes"]["test:reverse_in_train"]["n_pairs"] >= 1
     n = m["scopes"]["test:reverse_in_train"]["n_pairs"] + m["scopes"]["test:reverse_not_in_train"]["n_pairs"]
     assert n == len(test)
+
+
+@pytest.mark.parametrize("protocol", ["genelink", "tf_holdout", "degree_matched"])
+def test_make_split_passes_and_records_the_reciprocal_option(tmp_path, h5ad, protocol):
+    on = pl.make_split(h5ad, tmp_path / "a.csv", protocol=protocol, seed=0, params={"reciprocal": "keep_together"})
+    off = pl.make_split(h5ad, tmp_path / "b.csv", protocol=protocol, seed=0, params={"reciprocal": "ignore"})
+    assert on["reciprocal"]["mode"] == "keep_together" and off["reciprocal"]["mode"] == "ignore"
+    auto = pl.make_split(h5ad, tmp_path / "c.csv", protocol=protocol, seed=0)
+    assert auto["reciprocal"]["requested"] == "auto"

@@ -77,12 +77,14 @@ def _make_split(data_path, out_path, *, protocol, seed, network, params, release
 
     params = dict(params or {})
     data = read_h5ad(data_path)
+    recip = params.get("reciprocal", "auto")  # keep a pair and its reverse in one part (issue 19)
     if protocol == "genelink":
-        df = sp.genelink_split(data, seed, mode=split_mode(network, params.get("mode", "auto")))
+        df = sp.genelink_split(data, seed, mode=split_mode(network, params.get("mode", "auto")), reciprocal=recip)
     elif protocol == "tf_holdout":
-        df = sp.tf_holdout_split(data, seed, val_frac=params.get("val_frac", 0.1), test_frac=params.get("test_frac", 0.23))
+        df = sp.tf_holdout_split(data, seed, val_frac=params.get("val_frac", 0.1), test_frac=params.get("test_frac", 0.23),
+                                 reciprocal=recip)
     elif protocol == "degree_matched":
-        df = sp.degree_matched_split(data, seed, k=int(params.get("k", 1)))
+        df = sp.degree_matched_split(data, seed, k=int(params.get("k", 1)), reciprocal=recip)
     elif protocol == "genelink_released":
         # released = {"train", "val", "test": split files, "targets": the Target.csv they index}
         if not released:
