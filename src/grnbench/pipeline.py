@@ -334,9 +334,11 @@ def evaluate(data_path, split_path, edges_path, out_path, *, run_path=None, kind
     and the file), whatever its kind, unless ``allow_partial`` (config
     ``methods.<name>.allow_partial``): then unscored pairs rank below every scored one, as in
     BEELINE, and the tables mark the row. In the ``all_tf_gene`` scope unscored pairs always
-    rank last (BEELINE's convention).
+    rank last (BEELINE's convention). Unsupervised methods also get scope ``beeline``
+    (:func:`grnbench.evaluate.metrics.beeline_scores`: BEELINE's BLEval, exactly, on its own
+    universe of ground-truth gene pairs).
     """
-    from grnbench.evaluate.metrics import attach_scores, score_ranking
+    from grnbench.evaluate.metrics import attach_scores, beeline_scores, score_ranking
     from grnbench.evaluate.subgroups import subgroup_scopes
 
     run = json.loads(Path(run_path).read_text()) if run_path and Path(run_path).exists() else {}
@@ -387,9 +389,20 @@ def evaluate(data_path, split_path, edges_path, out_path, *, run_path=None, kind
         scopes["all_tf_gene"] = {**score_ranking(pairs["Label"], s2, pairs["TF"]),
                                  "coverage": 1.0 - missing2 / len(pairs) if len(pairs) else float("nan"),
                                  "n_missing": missing2}
+        scopes["beeline"] = beeline_scores(edges, data.network)  # BLEval exactly (its own universe)
+        n_bl = scopes["beeline"]["n_pairs"]
+        scored = _pairs_scored(edges, data.network)
+        scopes["beeline"].update({"coverage": scored / n_bl if n_bl else float("nan"), "n_missing": n_bl - scored})
     out = {**head, "scopes": scopes, "fit_seconds": run.get("fit_seconds"), "status": "ok", "error": None}
     write_json(out, out_path)
     return out
+
+
+def _pairs_scored(edges: pd.DataFrame, network: pd.DataFrame) -> int:
+    """How many ordered pairs of distinct ground-truth genes the prediction file scores."""
+    genes = set(network["Gene1"].astype(str)) | set(network["Gene2"].astype(str))
+    e = edges[edges["Gene1"].isin(genes) & edges["Gene2"].isin(genes) & (edges["Gene1"] != edges["Gene2"])]
+    return int(len(e.drop_duplicates(["Gene1", "Gene2"])))
 
 
 def _unscored(pairs: pd.DataFrame, edges: pd.DataFrame) -> tuple[str, str]:

@@ -18,7 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_auc_score
+from sklearn.metrics import (
+    auc,
+    average_precision_score,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
 
 from grnbench.errors import InputError
 
@@ -100,3 +106,77 @@ def attach_scores(pairs: pd.DataFrame, edges: pd.DataFrame) -> tuple[np.ndarray,
         floor = (np.nanmin(w.to_numpy()) if len(w) else 0.0) - 1.0
         s = np.where(np.isnan(s), floor, s)
     return s, missing
+
+
+# --- BEELINE's BLEval, exactly -------------------------------------------------------------------
+def beeline_scores(edges: pd.DataFrame, network: pd.DataFrame) -> dict[str, float]:
+    """BEELINE v1.1's BLEval metrics of one prediction file (scope ``beeline``), exactly.
+
+    As ``BLEval/AUROC.py``, ``AUPRC.py`` and ``EarlyPrecision.py`` (commit 37464085):
+
+    - universe: every ordered pair of ground-truth genes (genes of ``network``), no self-loops;
+    - a pair's score is its ``|EdgeWeight|`` (a pair scored twice keeps the highest), 0 where the
+      file lacks it; self-loops are dropped;
+    - ``auroc``: ``sklearn.metrics.roc_curve`` + ``auc``; ``auprc_trapz``: ``precision_recall_curve``
+      + ``auc`` (BEELINE's AUPRC); ``auprc`` (average precision) on the same scores, for reference;
+    - ``auprc_ratio``: ``auprc_trapz`` over BEELINE's random baseline ``k / (n (n - 1))``
+      (``BLPlot.plotter.random_classifier_baseline``: k = network rows without self-loops, n = genes);
+    - ``epr``: BLEval's ``EarlyPrecision(tf_edges=True)``: universe = pairs from a gene that
+      regulates something in ``network`` to any other gene, predictions restricted to it, k =
+      true edges there, cut-off ``max(smallest non-zero |w|, k-th |w|)`` with every tie taken,
+      precision over the selected pairs, divided by ``k / |universe|``.
+    """
+    gt = network[["Gene1", "Gene2"]].astype(str)
+    gt_ns = gt[gt["Gene1"] != gt["Gene2"]]
+    genes = sorted(set(gt["Gene1"]) | set(gt["Gene2"]))
+    n = len(genes)
+    pos = {g: i for i, g in enumerate(genes)}
+    pred = edges[edges["Gene1"].astype(str) != edges["Gene2"].astype(str)]
+    w = np.abs(pred["EdgeWeight"].to_numpy(float))
+    order = np.argsort(-w, kind="mergesort")
+    pred = pd.DataFrame({"Gene1": pred["Gene1"].astype(str).to_numpy()[order],
+                         "Gene2": pred["Gene2"].astype(str).to_numpy()[order], "w": w[order]})
+    pred = pred.drop_duplicates(["Gene1", "Gene2"], keep="first").reset_index(drop=True)
+    out: dict[str, float] = {m: float("nan") for m in METRICS}
+    score = np.zeros((n, n))
+    lab = np.zeros((n, n), dtype=int)
+    known = pred["Gene1"].isin(pos) & pred["Gene2"].isin(pos)
+    score[pred.loc[known, "Gene1"].map(pos).to_numpy(int), pred.loc[known, "Gene2"].map(pos).to_numpy(int)] = \
+        pred.loc[known, "w"].to_numpy()
+    lab[gt_ns["Gene1"].map(pos).to_numpy(int), gt_ns["Gene2"].map(pos).to_numpy(int)] = 1
+    off = ~np.eye(n, dtype=bool)
+    y, s = lab[off], score[off]
+    npos = int(y.sum())
+    out.update({"n_pairs": int(y.size), "n_pos": npos, "density": npos / y.size if y.size else float("nan")})
+    if 0 < npos < y.size:
+        fpr, tpr, _ = roc_curve(y, s)
+        prec, rec, _ = precision_recall_curve(y, s)
+        out["auroc"] = float(auc(fpr, tpr))
+        out["auprc_trapz"] = float(auc(rec, prec))
+        out["auprc"] = float(average_precision_score(y, s))
+    baseline = len(gt_ns) / (n * (n - 1)) if n > 1 and len(gt_ns) else float("nan")
+    out["auprc_ratio"] = out["auprc_trapz"] / baseline if np.isfinite(baseline) else float("nan")
+    out["epr"] = _beeline_epr(pred, gt_ns, genes)
+    return out
+
+
+def _beeline_epr(pred: pd.DataFrame, gt_ns: pd.DataFrame, genes: list[str]) -> float:
+    """BLEval's ``EarlyPrecision(tf_edges=True)`` on deduplicated, |w|-sorted predictions."""
+    regulators = set(gt_ns["Gene1"])
+    universe = {(a, b) for a in regulators for b in genes if a != b}
+    true = set(zip(gt_ns["Gene1"], gt_ns["Gene2"])) & universe
+    if not true or not universe:
+        return float("nan")
+    keep = [(a, b) in universe for a, b in zip(pred["Gene1"], pred["Gene2"])]
+    p = pred[keep].reset_index(drop=True)
+    if p.empty:
+        return 0.0
+    k = min(len(p), len(true))
+    kth = float(p["w"].iloc[k - 1])
+    nz = p.loc[p["w"] > 0, "w"]
+    best = max(float(nz.min()) if len(nz) else 0.0, kth)
+    sel = p[p["w"] >= best]
+    if sel.empty:
+        return 0.0
+    chosen = set(zip(sel["Gene1"], sel["Gene2"]))
+    return (len(chosen & true) / len(chosen)) / (len(true) / len(universe))
