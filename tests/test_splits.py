@@ -147,3 +147,49 @@ def test_released_mesc_splits_are_clean_and_degree_prior_is_strong(shared_data, 
     test = s[s.Part == "test"]
     auroc = roc_auc_score(test.Label, get("degree_prior")().score_pairs(data, s, test, seed=0))
     assert auroc > 0.75, auroc
+
+
+# --- Non-Specific / STRING networks: training sets follow GENELink's density protocol (issue 16) ---
+def test_tf_holdout_density_mode_trains_on_one_to_one_negatives(tiny_data):
+    from grnbench.data.splits import check_split, tf_holdout_split
+
+    hard = tf_holdout_split(tiny_data, 0, mode="hard")
+    dens = tf_holdout_split(tiny_data, 0, mode="density")
+    check_split(dens, tiny_data, verbose=False)
+    for part in ("train", "val"):
+        d = dens[dens.Part == part]
+        per_tf = d.groupby("TF")["Label"].agg(["sum", "count"])
+        assert ((per_tf["count"] - per_tf["sum"]) == per_tf["sum"]).all()  # as many negatives as positives
+        assert d.Label.sum() == hard[hard.Part == part].Label.sum()  # every positive kept
+    t_h = hard[hard.Part == "test"].sort_values(["TF", "Target"]).reset_index(drop=True)
+    t_d = dens[dens.Part == "test"].sort_values(["TF", "Target"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(t_h, t_d)  # the test pairs do not change
+    again = tf_holdout_split(tiny_data, 0, mode="density")
+    pd.testing.assert_frame_equal(dens, again)  # seeded
+
+
+def test_degree_matched_density_base(tiny_data):
+    from grnbench.data.splits import check_split, degree_matched_split
+
+    d = degree_matched_split(tiny_data, 0, mode="density")
+    check_split(d, tiny_data, verbose=False)
+    tr = d[d.Part == "train"]
+    assert abs(tr.Label.mean() - 0.5) < 0.05  # 1:1 training negatives
+    test = d[d.Part == "test"]
+    assert test.Label.sum() == (test.Label == 0).sum()  # k = 1 matched negative per positive
+
+
+def test_pipeline_uses_density_training_for_nonspecific_networks(tmp_path, tiny_data):
+    from grnbench import pipeline as pl
+    from grnbench.data.dataset import write_h5ad
+
+    h5 = tmp_path / "d.h5ad"
+    write_h5ad(tiny_data.adata, h5)
+    for proto in ("tf_holdout", "degree_matched"):
+        ns = pl.make_split(h5, tmp_path / f"{proto}_ns.csv", protocol=proto, seed=0, network="nonspecific")
+        sp = pl.make_split(h5, tmp_path / f"{proto}_sp.csv", protocol=proto, seed=0, network="specific")
+        assert ns["negatives"].startswith("1:1") and sp["negatives"].startswith("every")
+        assert ns["train"]["pairs"] < sp["train"]["pairs"]
+        forced = pl.make_split(h5, tmp_path / f"{proto}_f.csv", protocol=proto, seed=0, network="nonspecific",
+                               params={"mode": "hard"})
+        assert forced["train"]["pairs"] == sp["train"]["pairs"]

@@ -78,13 +78,15 @@ def _make_split(data_path, out_path, *, protocol, seed, network, params, release
     params = dict(params or {})
     data = read_h5ad(data_path)
     recip = params.get("reciprocal", "auto")  # keep a pair and its reverse in one part (issue 19)
+    # the network's training protocol: hard negatives, or 1:1 for Non-Specific / STRING networks
+    mode = split_mode(network, params.get("mode", "auto"))
     if protocol == "genelink":
-        df = sp.genelink_split(data, seed, mode=split_mode(network, params.get("mode", "auto")), reciprocal=recip)
+        df = sp.genelink_split(data, seed, mode=mode, reciprocal=recip)
     elif protocol == "tf_holdout":
         df = sp.tf_holdout_split(data, seed, val_frac=params.get("val_frac", 0.1), test_frac=params.get("test_frac", 0.23),
-                                 reciprocal=recip)
+                                 reciprocal=recip, mode=mode)
     elif protocol == "degree_matched":
-        df = sp.degree_matched_split(data, seed, k=int(params.get("k", 1)), reciprocal=recip)
+        df = sp.degree_matched_split(data, seed, k=int(params.get("k", 1)), reciprocal=recip, mode=mode)
     elif protocol == "genelink_released":
         # released = {"train", "val", "test": split files, "targets": the Target.csv they index}
         if not released:
@@ -94,6 +96,8 @@ def _make_split(data_path, out_path, *, protocol, seed, network, params, release
         raise InputError("config: splits", f"unknown split protocol {protocol!r}; known: {SPLIT_PROTOCOLS}")
     summary = sp.check_split(df, data)
     summary["dropped_positives"] = int(df.attrs.get("dropped_positives", 0))
+    if protocol != "genelink_released":
+        summary["negatives"] = {"hard": "every other gene of the TF", "density": "1:1 random negatives per training TF"}[mode]
     if protocol == "genelink_released":  # which files (one set for every seed, or per seed)
         summary["released_files"] = {p: str(released[p]) for p in (*sp.PARTS, "targets") if p in released}
     write_csv(df, out_path)

@@ -241,9 +241,14 @@ def _density_keep_together(data: GRNData, pos: dict[str, list[str]], rng: np.ran
 
 
 def tf_holdout_split(
-    data: GRNData, seed: int, val_frac: float = 0.1, test_frac: float = 0.23, reciprocal="auto"
+    data: GRNData, seed: int, val_frac: float = 0.1, test_frac: float = 0.23, reciprocal="auto",
+    mode: str = "hard",
 ) -> pd.DataFrame:
     """Whole TFs go to train, val or test; each TF keeps all its pairs (hard negatives).
+
+    ``mode="density"`` (Non-Specific / STRING networks, as GENELink trains on them): training
+    and validation TFs keep their positives and as many random negatives of the same TF (1:1,
+    seeded); test TFs keep every pair, as in ``hard`` mode, so the test pairs do not change.
 
     With ``reciprocal`` resolved to ``keep_together``, a pair between two TFs of different
     parts goes, with its reverse, to the more held-out part (test > val > train): pairs between
@@ -270,7 +275,27 @@ def tf_holdout_split(
     out = _frame(rows)
     if recip == "keep_together":
         out = _reverse_together(out)
+    if mode == "density":
+        out = _one_to_one_negatives(out, ("train", "val"), rng)
+    elif mode != "hard":
+        raise InputError("split_params.tf_holdout.mode", f"expected 'hard' or 'density', got {mode!r}")
     return _stamp(out, reciprocal, recip, frac)
+
+
+def _one_to_one_negatives(split: pd.DataFrame, parts, rng: np.random.Generator) -> pd.DataFrame:
+    """Keep, per TF in ``parts``, every positive and at most as many random negatives (seeded)."""
+    keep = np.ones(len(split), dtype=bool)
+    lab = split["Label"].to_numpy(int)
+    in_parts = split["Part"].isin(parts).to_numpy()
+    pos_in = np.flatnonzero(in_parts)
+    for _key, idx in sorted(split[in_parts].groupby(["TF", "Part"], sort=True).indices.items()):
+        rows = pos_in[idx]
+        neg = rows[lab[rows] == 0]
+        n_pos = int((lab[rows] == 1).sum())
+        if len(neg) > n_pos:
+            drop = rng.choice(neg, size=len(neg) - n_pos, replace=False)
+            keep[drop] = False
+    return split[keep].reset_index(drop=True)
 
 
 def degree_bin(deg: np.ndarray) -> np.ndarray:
@@ -279,8 +304,12 @@ def degree_bin(deg: np.ndarray) -> np.ndarray:
     return np.where(deg <= 2, deg, np.ceil(np.log2(np.maximum(deg, 1))).astype(int) + 1)
 
 
-def degree_matched_split(data: GRNData, seed: int, k: int = 1, reciprocal="auto") -> pd.DataFrame:
+def degree_matched_split(data: GRNData, seed: int, k: int = 1, reciprocal="auto", mode: str = "hard") -> pd.DataFrame:
     """GENELink train/val; test = each test positive plus ``k`` degree-matched negatives.
+
+    ``mode`` is the base GENELink split's (``density`` for Non-Specific / STRING networks:
+    1:1 training negatives, as GENELink trains on them; its random test negatives are replaced
+    by the degree-matched ones).
 
     A negative for test positive (t, g) has the same TF t and a target g' whose training
     in-degree falls in the same :func:`degree_bin` as g's. Test positives for which fewer than
@@ -295,7 +324,7 @@ def degree_matched_split(data: GRNData, seed: int, k: int = 1, reciprocal="auto"
     """
     recip, frac = resolve_reciprocal(reciprocal, data)
     rng = np.random.default_rng(seed)
-    base = genelink_split(data, seed, mode="hard", reciprocal=recip)
+    base = genelink_split(data, seed, mode=mode, reciprocal=recip)
     trainval = base[base["Part"] != "test"]
     test_pos = base[(base["Part"] == "test") & (base["Label"] == 1)]
     train_pos = base[(base["Part"] == "train") & (base["Label"] == 1)]
@@ -312,7 +341,7 @@ def degree_matched_split(data: GRNData, seed: int, k: int = 1, reciprocal="auto"
     by_tf_bin: dict[tuple, list[str]] = {}
     for tf in sorted(test_pos["TF"].unique()):
         for g in data.genes:
-            if g != tf and (tf, g) not in all_pos and (tf, g) not in used:
+            if g != tf and (tf, g) not in all_pos and (tf, g) not in used and not (together and (g, tf) in used):
                 by_tf_bin.setdefault(key(tf, g), []).append(g)
     for v in by_tf_bin.values():
         rng.shuffle(v)
