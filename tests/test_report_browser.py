@@ -24,15 +24,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from fake_results import make_results  # a hand-made results folder (tests/fake_results.py)
 
 from grnbench.evaluate.report import FIGURE_STEMS, OVERVIEW, aggregate
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_aggregate import make_results  # noqa: E402  (hand-made results folder)
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,6 +25,7 @@ def smk(*args, cwd=ROOT, check=True, timeout=900):
 def test_lint_is_clean():
     r = smk("--lint", check=False)
     out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-3000:]
     assert "Lints for" not in out, out[-3000:]
 
 
