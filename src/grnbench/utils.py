@@ -113,9 +113,32 @@ def peak_rss_mb() -> float:
 
 
 def resolve_device(device: str = "auto") -> str:
-    """'auto' -> 'cuda' when available, else 'cpu'; anything else is returned unchanged."""
-    if device != "auto":
+    """'auto' -> 'cuda' when available, else 'cpu'; 'cpu' as is; 'cuda' / 'cuda:<N>' only where
+    CUDA (and that device) is available.
+
+    Raises :class:`~grnbench.errors.InputError` (source ``device``) for a CUDA device that is
+    not there, rather than running on the CPU under a ``cuda`` label, and for any other value.
+    """
+    import re
+
+    from grnbench.errors import InputError
+
+    device = str(device)
+    if device == "cpu":
         return device
+    m = re.fullmatch(r"auto|cuda(?::(\d+))?", device)
+    if m is None:
+        raise InputError("device", f"unknown device {device!r}; expected auto, cpu, cuda or cuda:<N>")
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not torch.cuda.is_available():
+        raise InputError("device", f"{device!r} asked for, but CUDA is not available here "
+                                   f"(torch {torch.__version__}: torch.cuda.is_available() is False); "
+                                   "use device auto or cpu, or run the job on a machine with a GPU")
+    index = int(m.group(1) or 0)
+    if index >= torch.cuda.device_count():
+        raise InputError("device", f"{device!r} asked for, but this machine has {torch.cuda.device_count()} CUDA "
+                                   "device(s)")
+    return device
