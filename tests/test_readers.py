@@ -85,8 +85,12 @@ def test_network_with_unknown_gene(tmp_path):
 
 
 def test_network_wrong_columns(tmp_path):
-    p = write(tmp_path, "net.csv", "a;b\nx;y\n")
+    p = write(tmp_path, "net.csv", "a,b\nx,y\n")
     with pytest.raises(InputError, match="expected columns Gene1,Gene2"):
+        read_network(p)
+    # a ';'-separated file is named as such (tests/test_input_messages.py)
+    p = write(tmp_path, "net2.csv", "a;b\nx;y\n")
+    with pytest.raises(InputError, match="looks ';'-separated"):
         read_network(p)
 
 

@@ -41,11 +41,29 @@ def _split(args) -> int:
     return 0
 
 
+def _json_object(text: str, option: str) -> dict:
+    """``--params``-style JSON object; a clear InputError naming the option otherwise."""
+    from grnbench.errors import InputError
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(option, f"not valid JSON ({e.msg} at character {e.pos}) in {text!r}; "
+                                 """expected a JSON object, e.g. '{"epochs": 5}'""") from e
+    if not isinstance(value, dict):
+        raise InputError(option, f"expected a JSON object of hyperparameters (name: value), got {type(value).__name__} "
+                                 f"{text!r}")
+    return value
+
+
 def _infer(args) -> int:
     from grnbench.pipeline import run_method
+    from grnbench.utils import resolve_device
 
+    params = _json_object(args.params, "--params")
+    resolve_device(args.device)  # an unavailable or unknown device is refused before any work
     info = run_method(args.data, args.split, args.edges, args.run, method=args.method, seed=args.seed,
-                      params=json.loads(args.params), threads=args.threads, device=args.device,
+                      params=params, threads=args.threads, device=args.device,
                       preset=args.preset)
     print(json.dumps(info["labels"]))
     return 0

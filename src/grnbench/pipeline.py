@@ -533,10 +533,20 @@ def load_raw_dataset(*, source: str, geneset: str, name: str, expression, networ
     significant variance + the N most-varying genes) is applied and the network restricted to it.
     ``genelink`` folders are already restricted: read as published (``targets`` is unused, the
     folder is found from ``expression``).
+
+    Either way the network keeps only edges whose regulator (Gene1) is a TF of the gene set
+    (:func:`~grnbench.data.preprocess.restrict_to_tf_regulators`). The provenance records the
+    gene set asked for (``geneset_requested``: N of ``tfs<N>``), the non-TF genes it holds
+    (``nontf_genes``; fewer than asked is logged as a warning) and ``edges_dropped_non_tf``.
+    Data mistakes are refused naming the file and the real cause: a cells x genes expression
+    file, an empty or case-mismatched network, pseudotime cell names that do not match.
     """
     from grnbench.data.dataset import make_adata
-    from grnbench.data.preprocess import restrict_network, select_genes
+    from grnbench.data.preprocess import restrict_network, restrict_to_tf_regulators, select_genes
     from grnbench.data.readers import (
+        check_expression_tfs,
+        check_network_genes,
+        check_pseudotime_cells,
         check_tfs,
         read_genelink_folder,
         read_network,
@@ -545,28 +555,59 @@ def load_raw_dataset(*, source: str, geneset: str, name: str, expression, networ
     )
     from grnbench.data.readers import read_expression as _read_expr
 
+    n_requested = geneset_size(geneset)
     if source == "genelink":
-        return read_genelink_folder(Path(expression).parent, name=name)
+        data = read_genelink_folder(Path(expression).parent, name=name)
+        data.adata.uns["provenance"].update(geneset=geneset, geneset_requested=n_requested,
+                                            nontf_genes=int(data.n_genes - data.tf_mask.sum()))
+        return data
     expr = _read_expr(expression)
-    tf_list = check_tfs(read_tfs(tfs), expr.columns, tfs)
+    tf_list = check_expression_tfs(expr, read_tfs(tfs), expression, tfs)
     net = read_network(network)
-    pt = read_pseudotime(pseudotime) if pseudotime else None
+    check_network_genes(net, expr.columns, network, expression)
+    pt = None
+    if pseudotime:
+        pt = read_pseudotime(pseudotime)
+        check_pseudotime_cells(pt, list(expr.index), pseudotime, expression)
     # BEELINE's test needs pseudotime; without it select_genes falls back to variance alone (logged)
-    genes = select_genes(expr, tf_list, geneset_size(geneset), pvalue=pvalue, pseudotime=pt)
+    genes = select_genes(expr, tf_list, n_requested, pvalue=pvalue, pseudotime=pt)
+    n_expr_genes, n_expr_edges = expr.shape[1], len(restrict_network(net, expr.columns))
     expr = expr[genes]
     net = restrict_network(net, genes)
     tf_list = check_tfs(tf_list, genes, tfs)
+    if net.empty:
+        raise InputError(network, f"none of its edges has both genes in the gene set {geneset} ({len(genes)} genes, "
+                                  f"{len(tf_list)} TFs), though {n_expr_edges} have both in {expression}; nothing to "
+                                  "score: use a larger gene set")
+    net, dropped = restrict_to_tf_regulators(net, tf_list, source=network, tfs_path=tfs)
+    n_nontf = len(genes) - len(tf_list)
+    if n_nontf < n_requested:
+        log.warning("%s: gene set %s holds %d non-TF genes, fewer than the %d asked (%d of the %d genes of %s are "
+                    "selectable at p < %g, Bonferroni); stats.json records geneset_requested and nontf_genes",
+                    name, geneset, n_nontf, n_requested, len(genes), n_expr_genes, expression, pvalue)
     prov = {"source": source, "expression": str(expression), "network": str(network), "tfs": str(tfs),
-            "pseudotime": str(pseudotime), "geneset": geneset, "pvalue": pvalue, "name": name}
+            "pseudotime": str(pseudotime), "geneset": geneset, "pvalue": pvalue, "name": name,
+            "geneset_requested": n_requested, "nontf_genes": n_nontf, "edges_dropped_non_tf": dropped}
     return GRNData(make_adata(expr, tf_list, net[["Gene1", "Gene2"]], pseudotime=pt, provenance=prov), name=name)
 
 
 def save_dataset(data: GRNData, out_h5ad, out_stats=None) -> dict:
-    """Write the ``.h5ad`` and, optionally, its stats JSON (cells, genes, TFs, edges, density)."""
+    """Write the ``.h5ad`` and, optionally, its stats JSON (cells, genes, TFs, edges, density).
+
+    Besides :func:`~grnbench.data.preprocess.dataset_stats`, the stats carry ``nontf_genes``
+    (genes that are not TFs) and, from the provenance of :func:`load_raw_dataset`,
+    ``geneset_requested`` (N of ``tfs<N>``, when known) and ``edges_dropped_non_tf`` (network
+    edges whose regulator is not a TF, dropped).
+    """
     from grnbench.data.preprocess import dataset_stats
 
     write_h5ad(data.adata, out_h5ad)
     stats = dataset_stats(data)
+    prov = data.adata.uns.get("provenance", {})
+    stats["nontf_genes"] = int(stats["genes"] - stats["tfs"])
+    for key in ("geneset_requested", "edges_dropped_non_tf"):
+        if key in prov:
+            stats[key] = int(prov[key])
     if out_stats:
         write_json(stats, out_stats)
     return stats

@@ -211,6 +211,35 @@ def restrict_network(network: pd.DataFrame, genes) -> pd.DataFrame:
     return out.drop_duplicates(["Gene1", "Gene2"], keep="first").reset_index(drop=True)
 
 
+def restrict_to_tf_regulators(
+    network: pd.DataFrame, tfs, *, source: object = "network", tfs_path: object = "the TF list"
+) -> tuple[pd.DataFrame, int]:
+    """Edges whose regulator (``Gene1``) is one of ``tfs``, and how many were dropped.
+
+    Every method scores TF -> gene pairs only (and splits draw their pairs from the TFs), so an
+    edge from a non-TF would be a test positive no method can score: it would count against
+    every method, or, ranked last, inflate a random baseline's AUROC. A drop is logged (warning)
+    naming ``source``; a network left with no edge is refused (:class:`InputError`).
+    """
+    tfset = set(map(str, tfs))
+    keep = network["Gene1"].astype(str).isin(tfset).to_numpy()
+    dropped = int((~keep).sum())
+    if dropped:
+        regs = pd.unique(network["Gene1"].astype(str).to_numpy()[~keep])
+        log.warning(
+            "%s: %d of %d edges have a regulator (Gene1) that is not a TF of %s (%d such regulators, e.g. %r); "
+            "dropped, since methods score TF -> gene pairs only",
+            source, dropped, len(network), tfs_path, len(regs), regs[0],
+        )
+    if len(network) and not keep.any():
+        raise InputError(
+            source,
+            f"none of its {len(network)} edges has a TF of {tfs_path} as regulator (Gene1), e.g. "
+            f"{network['Gene1'].iloc[0]!r}; expected edges TF -> target",
+        )
+    return network[keep].reset_index(drop=True), dropped
+
+
 def dataset_stats(data: GRNData | ad.AnnData) -> dict:
     """Size and label density of a data set.
 

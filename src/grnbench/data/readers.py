@@ -43,6 +43,7 @@ def read_table(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
                     continue
                 if header is None:
                     header, width = row, len(row)
+                    _check_delimiter(header, path)
                     continue
                 if len(row) != width:
                     more = "more" if len(row) > width else "fewer"
@@ -59,6 +60,20 @@ def read_table(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     if rows:
         arr[:] = rows
     return header, arr
+
+
+#: Delimiters other than the comma that a CSV file is sometimes written with.
+OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
+
+
+def _check_delimiter(header: list[str], path) -> None:
+    """A one-field header holding ``;``, a tab or ``|`` means the file uses that delimiter."""
+    if len(header) != 1:
+        return
+    found = [name for d, name in OTHER_DELIMITERS.items() if d in header[0]]
+    if found:
+        raise InputError(path, f"the header {header[0]!r} is one field holding {found[0]} characters: the file "
+                               f"looks {found[0]}-separated; expected comma-separated values (CSV)", where="line 1")
 
 
 _NUMBER = r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)"
@@ -202,6 +217,64 @@ def check_tfs(tfs, genes, path) -> list[str]:
     return present
 
 
+def _case_matches(names, known) -> list[tuple[str, str]]:
+    """``(name, known name)`` for names absent from ``known`` that match one when case is ignored."""
+    known = set(map(str, known))
+    lower = {k.lower(): k for k in known}
+    return [(n, lower[n.lower()]) for n in dict.fromkeys(map(str, names)) if n not in known and n.lower() in lower]
+
+
+def check_expression_tfs(expr: pd.DataFrame, tfs, expression, tfs_path) -> list[str]:
+    """:func:`check_tfs` on an expression frame, naming the real cause when no TF is a gene:
+    a cells x genes file (the TFs are its cell names) or names that differ only in case."""
+    if not set(map(str, tfs)) & set(map(str, expr.columns)):
+        as_cells = [t for t in dict.fromkeys(tfs) if t in set(expr.index)]
+        if as_cells:
+            raise InputError(
+                expression, f"the file looks cells x genes: TFs of {tfs_path} (e.g. {as_cells[0]!r}) are in its header, "
+                f"where the cells belong; expected genes x cells (first column the gene, one column per cell), "
+                f"as BEELINE writes it: transpose the file")
+        case = _case_matches(tfs, expr.columns)
+        if case:
+            raise InputError(
+                tfs_path, f"none of the {len(tfs)} TFs is a gene of {expression} as written, but {len(case)} match "
+                f"when case is ignored (e.g. TF {case[0][0]!r}, gene {case[0][1]!r}); names are case-sensitive")
+    return check_tfs(tfs, expr.columns, tfs_path)
+
+
+def check_network_genes(network: pd.DataFrame, genes, path, expression) -> None:
+    """Refuse a network with no edge, or none whose two genes are in ``genes`` (naming a case
+    mismatch when there is one); warn when some names match a gene only when case is ignored."""
+    import logging
+
+    if network.empty:
+        raise InputError(path, "the network has no edges (a header only); expected one row per edge: Gene1,Gene2")
+    names = pd.unique(network[["Gene1", "Gene2"]].to_numpy().ravel())
+    case = _case_matches(names, genes)
+    gset = set(map(str, genes))
+    inside = network["Gene1"].isin(gset) & network["Gene2"].isin(gset)
+    if not inside.any():
+        hint = (f"; {len(case)} of its genes match one when case is ignored (e.g. {case[0][0]!r}, gene {case[0][1]!r}): "
+                "names are case-sensitive") if case else f" (e.g. edge {network['Gene1'].iloc[0]!r} -> {network['Gene2'].iloc[0]!r})"
+        raise InputError(path, f"none of its {len(network)} edges has both genes in {expression}{hint}")
+    if case:
+        logging.getLogger(__name__).warning(
+            "%s: %d network genes are not in %s as written but match a gene when case is ignored (e.g. %r, gene %r); "
+            "their edges are dropped", path, len(case), expression, case[0][0], case[0][1])
+
+
+def check_pseudotime_cells(pseudotime: pd.Series, cells, path, expression) -> None:
+    """Every expression cell needs a row in the pseudotime file (names as in the expression header)."""
+    known = set(pseudotime.index)
+    missing = [c for c in cells if c not in known]
+    if missing:
+        some = f"all {len(cells)} cells" if len(missing) == len(cells) else f"{len(missing)} cells (of {len(cells)})"
+        raise InputError(
+            path, f"{some} of {expression} have no pseudotime here, e.g. expression cell {missing[0]!r} has no row "
+            f"(this file's cells are e.g. {list(pseudotime.index[:2])}); expected one row per expression cell, "
+            "named as in the expression file's header")
+
+
 def read_beeline(
     expression: str | os.PathLike,
     network: str | os.PathLike,
@@ -214,23 +287,27 @@ def read_beeline(
     """A BEELINE-format dataset as :class:`GRNData`.
 
     With ``strict_network`` every network gene must be in the expression file; otherwise edges
-    outside the gene set are dropped (as when restricting a genome-wide network).
+    outside the gene set are dropped (as when restricting a genome-wide network). Edges whose
+    regulator (Gene1) is not a TF are dropped (:func:`~grnbench.data.preprocess.restrict_to_tf_regulators`,
+    count in the provenance's ``edges_dropped_non_tf``).
     """
+    from grnbench.data.preprocess import restrict_to_tf_regulators
+
     expr = read_expression(expression)
     genes = list(expr.columns)
+    tf_list = check_expression_tfs(expr, read_tfs(tfs), expression, tfs)
     net = read_network(network, genes if strict_network else None)
+    check_network_genes(net, genes, network, expression)
     if not strict_network:
         gset = set(genes)
         net = net[net["Gene1"].isin(gset) & net["Gene2"].isin(gset)]
-    tf_list = check_tfs(read_tfs(tfs), genes, tfs)
+    net, dropped = restrict_to_tf_regulators(net, tf_list, source=network, tfs_path=tfs)
     pt = None
     if pseudotime is not None:
         pt = read_pseudotime(pseudotime)
-        missing = set(expr.index) - set(pt.index)
-        if missing:
-            raise InputError(pseudotime, f"{len(missing)} cells of {expression} have no pseudotime, e.g. {sorted(missing)[0]!r}")
+        check_pseudotime_cells(pt, list(expr.index), pseudotime, expression)
     prov = {"source": "beeline", "expression": str(expression), "network": str(network),
-            "tfs": str(tfs), "pseudotime": str(pseudotime), "name": name}
+            "tfs": str(tfs), "pseudotime": str(pseudotime), "name": name, "edges_dropped_non_tf": dropped}
     return GRNData(make_adata(expr, tf_list, net[["Gene1", "Gene2"]], pseudotime=pt, provenance=prov), name=name)
 
 
@@ -258,5 +335,11 @@ def read_genelink_folder(folder: str | os.PathLike, *, name: str | None = None) 
             )
     tf_df = pd.DataFrame({"TF": tf_names})
     tf_list = check_tfs(tf_df["TF"].astype(str).tolist(), genes, tf_path)
-    prov = {"source": "genelink", "folder": str(folder), "name": name}
+    from grnbench.data.preprocess import restrict_to_tf_regulators
+
+    check_network_genes(net, genes, folder / "BL--network.csv", folder / "BL--ExpressionData.csv")
+    # GENELink's published networks have TF regulators only (0 dropped in every folder of the
+    # pinned commit); a folder of other origin may not
+    net, dropped = restrict_to_tf_regulators(net, tf_list, source=folder / "BL--network.csv", tfs_path=tf_path)
+    prov = {"source": "genelink", "folder": str(folder), "name": name, "edges_dropped_non_tf": dropped}
     return GRNData(make_adata(expr, tf_list, net[["Gene1", "Gene2"]], provenance=prov), name=name)
