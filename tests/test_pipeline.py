@@ -91,7 +91,7 @@ def test_collect_metrics(tmp_path, h5ad):
         benches.append(b)
     df = pl.collect_metrics(files, tmp_path / "metrics.tsv", benchmark_files=benches)
     assert list(df.columns) == pl.METRIC_COLUMNS
-    assert len(df) == 4  # 2 seeds x (test, all_tf_gene)
+    assert len(df) == 6  # 2 seeds x (test, all_tf_gene, beeline)
     assert set(df["runtime_s"]) == {1.5} and set(df["max_rss_mb"]) == {123.4}
     back = pd.read_csv(tmp_path / "metrics.tsv", sep="\t")
     assert np.allclose(back["auroc"], df["auroc"], atol=1e-6)

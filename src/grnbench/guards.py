@@ -189,15 +189,11 @@ UNSUPERVISED = {"random", "pcc", "mi", "ppcor", "pidc", "scode", "genie3", "grnb
 
 
 def method_params(method: str, preset: str | None = None, params: Mapping | None = None) -> dict:
-    """The hyperparameters a run will use: class defaults, then the preset, then the config's."""
-    from grnbench.methods import get
+    """The hyperparameters a run will use: class defaults, then the preset, then the config's
+    (:func:`grnbench.methods.registry.merge_params`, from the light index: no method imported)."""
+    from grnbench.methods.registry import info
 
-    cls = get(method)
-    out = dict(getattr(cls, "defaults", {}) or {})
-    if preset:
-        out.update((getattr(cls, "presets", {}) or {}).get(preset, {}))
-    out.update(params or {})
-    return out
+    return info(method).params(preset, dict(params or {}))
 
 
 def estimate(

@@ -44,25 +44,10 @@ class Method(ABC):
     uses_device: ClassVar[bool] = False
 
     def __init__(self, preset: str | None = None, **params: Any) -> None:
-        if preset is not None:
-            if preset not in self.presets:
-                from grnbench.errors import InputError
+        from grnbench.methods.registry import merge_params
 
-                raise InputError(
-                    f"methods.{self.name}.preset",
-                    f"unknown preset {preset!r}; known: {sorted(self.presets)}",
-                )
-            params = {**self.presets[preset], **params}
-        unknown = set(params) - set(self.defaults) - {"device"}
-        if unknown:
-            from grnbench.errors import InputError
-
-            raise InputError(
-                f"methods.{self.name}.params",
-                f"unknown parameter(s) {sorted(unknown)}; known: {sorted(self.defaults)}",
-            )
-        self.params: dict[str, Any] = {**self.defaults, **params}
-        self.device: str = params.get("device", "cpu")
+        self.params: dict[str, Any] = merge_params(self.name, self.defaults, self.presets, preset, params)
+        self.device: str = self.params.get("device", "cpu")
         #: Free-form facts about how the result was produced (e.g. pretrained or not), stored
         #: with the metrics so every number carries its label.
         self.labels: dict[str, Any] = {}
