@@ -19,7 +19,7 @@ SEEDS = config["seeds"]
 DATASETS = config["datasets"]
 SPLITS = config["splits"]
 METHODS = config["methods"]
-REGISTERED = registry.available()
+REGISTERED = registry.planning_methods()  # the light index: no method module imported
 # refuse at planning what is known at planning, naming the config key (grnbench.plancheck)
 from grnbench.plancheck import check_config
 
@@ -159,7 +159,7 @@ def encoder_file(w, method):
 
 def method_input_files():
     """Output templates of the method_inputs rule (grnbench.pipeline.METHOD_INPUT_FILES)."""
-    from grnbench.pipeline import METHOD_INPUT_FILES
+    from grnbench.layout import METHOD_INPUT_FILES
 
     folder = (
         f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/inputs/seed{{seed}}"

@@ -41,3 +41,16 @@ def test_one_params_resolution():
         registry.info("genelink").params("nope")
     with pytest.raises(InputError, match=r"methods\.genelink\.params.*'bogus'"):
         get("genelink")(bogus=1)
+
+
+def test_dry_run_imports_no_torch(tmp_path):
+    """Planning the default workflow loads no torch, AnnData or matplotlib (cluster jobs parse
+    the Snakefile too); its time is measured in benchmarks/README.md, not asserted here."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "snakemake", "-n", "--config", f"results={tmp_path}/res"],
+                       cwd=root, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    loaded = {line.rsplit("|", 1)[1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
+    assert not loaded & {"torch", "anndata", "matplotlib", "torch_geometric", "scanpy"}, sorted(loaded & {"torch", "anndata", "matplotlib"})

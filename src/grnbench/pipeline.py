@@ -21,6 +21,7 @@ from grnbench import __version__
 from grnbench.data.dataset import GRNData, read_h5ad, write_h5ad
 from grnbench.data.views import method_split, method_view
 from grnbench.errors import InputError
+from grnbench.layout import METHOD_INPUT_FILES
 from grnbench.utils import (
     atomic_path,
     file_digest,
@@ -203,17 +204,6 @@ def run_method(
         for f in job.files():  # the results are written: the training state has served
             f.unlink(missing_ok=True)
     return info
-
-
-#: Files of ``write_method_inputs``: what a Snakemake-rule method may read (README, Add a method).
-METHOD_INPUT_FILES = {
-    "supervised_h5ad": "supervised.h5ad",      # network = the split's training positives only
-    "unsupervised_h5ad": "unsupervised.h5ad",  # no network at all
-    "expression": "ExpressionData.csv",        # genes x cells (BEELINE's layout)
-    "tfs": "TFs.csv",                          # one TF symbol per line, header TF
-    "trainval": "trainval.csv",                # TF,Target,Label,Part (train and val rows)
-    "test_pairs": "test_pairs.csv",            # TF,Target: the pairs to score, no labels
-}
 
 
 def write_method_inputs(data_path, split_path, out_dir) -> dict[str, Path]:

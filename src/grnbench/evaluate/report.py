@@ -14,10 +14,10 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from grnbench.evaluate import plots, tables
+if TYPE_CHECKING:  # plots, tables and pandas load on use: report_items is read when Snakemake plans
+    import pandas as pd
 
 log = logging.getLogger("grnbench.aggregate")
 
@@ -130,6 +130,8 @@ def aggregate(
     ``results_dir`` and ``published_dir/table1.tsv``. ``split`` is the protocol of the paper's
     layouts (Figure 2, Table 1, curves, subnetwork). Returns the written paths.
     """
+    from grnbench.evaluate import plots, tables
+
     outdir_tables, outdir_figures = Path(outdir_tables), Path(outdir_figures)
     outdir_tables.mkdir(parents=True, exist_ok=True)
     outdir_figures.mkdir(parents=True, exist_ok=True)
@@ -194,6 +196,7 @@ def write_overview_html(
     path: str | Path, frames: dict[str, pd.DataFrame], figures: dict[str, Path]
 ) -> Path:
     """One HTML file: the key tables and every figure (PNG embedded as base64), no scripts."""
+    from grnbench.evaluate import tables
     from grnbench.utils import atomic_path
 
     parts = [
