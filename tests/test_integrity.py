@@ -366,3 +366,17 @@ def test_make_split_passes_and_records_the_reciprocal_option(tmp_path, h5ad, pro
     assert on["reciprocal"]["mode"] == "keep_together" and off["reciprocal"]["mode"] == "ignore"
     auto = pl.make_split(h5ad, tmp_path / "c.csv", protocol=protocol, seed=0)
     assert auto["reciprocal"]["requested"] == "auto"
+
+
+def test_real_gene_set_size_reaches_the_tables(tmp_path, h5ad, scored):
+    """metrics.tsv and the summary carry the gene set's real size (it can be smaller than tfs<N>)."""
+    from grnbench.evaluate.tables import normalise_metrics, summarise
+
+    d, split = scored
+    out = tmp_path / "m.json"
+    pl.evaluate(h5ad, split, d / "edges.csv", out, kind="supervised",
+                ids={"dataset": "d", "network": "n", "geneset": "tfs5000", "split": "genelink", "method": "x", "seed": 0})
+    m = pl.collect_metrics([out], tmp_path / "metrics.tsv")
+    assert (m["n_genes"] == 60).all() and (m["n_tfs"] == 8).all()
+    s = summarise(normalise_metrics(pd.read_csv(tmp_path / "metrics.tsv", sep="\t")))
+    assert (s["n_genes"] == 60).all()

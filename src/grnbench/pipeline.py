@@ -387,9 +387,18 @@ def evaluate(data_path, split_path, edges_path, out_path, *, run_path=None, kind
         n_bl = scopes["beeline"]["n_pairs"]
         scored = _pairs_scored(edges, data.network)
         scopes["beeline"].update({"coverage": scored / n_bl if n_bl else float("nan"), "n_missing": n_bl - scored})
-    out = {**head, "scopes": scopes, "fit_seconds": run.get("fit_seconds"), "status": "ok", "error": None}
+    out = {**head, "scopes": scopes, "fit_seconds": run.get("fit_seconds"), "status": "ok", "error": None,
+           "dataset_size": dataset_size(data)}
     write_json(out, out_path)
     return out
+
+
+def dataset_size(data: GRNData) -> dict:
+    """The real size of a preprocessed gene set (a ``tfs<N>`` set can come out smaller than N)."""
+    prov = data.adata.uns.get("provenance", {})
+    req = prov.get("geneset_requested")
+    return {"n_genes": int(data.n_genes), "n_tfs": int(data.tf_mask.sum()),
+            "geneset_requested": int(req) if req is not None and str(req).isdigit() else None}
 
 
 def _pairs_scored(edges: pd.DataFrame, network: pd.DataFrame) -> int:
@@ -412,7 +421,8 @@ def _unscored(pairs: pd.DataFrame, edges: pd.DataFrame) -> tuple[str, str]:
 METRIC_COLUMNS = [
     "dataset", "network", "geneset", "split", "method", "seed", "kind", "scope", "status",
     "auroc", "auprc", "auprc_trapz", "auprc_ratio", "epr", "per_tf_auroc", "n_pairs", "n_pos",
-    "density", "coverage", "n_missing", "runtime_s", "max_rss_mb", "labels", "error",
+    "density", "coverage", "n_missing", "n_genes", "n_tfs", "geneset_requested", "runtime_s", "max_rss_mb",
+    "labels", "error",
 ]
 
 
@@ -497,7 +507,7 @@ def collect_metrics(metrics_files, out_path, benchmark_files=None) -> pd.DataFra
         res = read_benchmark(bf) if bf else {"runtime_s": float("nan"), "max_rss_mb": float("nan")}
         for scope, vals in m["scopes"].items():
             rows.append({**{k: m.get(k) for k in ("dataset", "network", "geneset", "split", "method", "seed", "kind")},
-                         "scope": scope, "status": m.get("status", "ok"), **vals, **res,
+                         "scope": scope, "status": m.get("status", "ok"), **vals, **res, **(m.get("dataset_size") or {}),
                          "labels": json.dumps(m.get("labels", {}), sort_keys=True), "error": m.get("error") or ""})
     df = pd.DataFrame(rows)
     for c in METRIC_COLUMNS:

@@ -48,6 +48,9 @@ NUMERIC = (
     "density",
     "coverage",
     "n_missing",
+    "n_genes",
+    "n_tfs",
+    "geneset_requested",
     "runtime_s",
     "max_rss_mb",
 )
@@ -274,6 +277,8 @@ def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
         miss = ok["n_missing"].dropna()
         row["n_missing"] = int(miss.max()) if len(miss) else 0
         row["predictions"] = "partial" if len(cov) and cov.min() < 1 else ("complete" if len(cov) else "")
+        n_genes = g["n_genes"].dropna() if "n_genes" in g else pd.Series(dtype=float)
+        row["n_genes"] = int(n_genes.iloc[0]) if len(n_genes) else float("nan")  # the gene set's real size
         for m in SUMMARY_METRICS:
             row[f"{m}_mean"] = _mean(ok[m])
             row[f"{m}_sd"] = _sd(ok[m])
@@ -281,7 +286,7 @@ def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
         rows.append(row)
     cols = (
         list(GROUP_KEYS)
-        + ["kind", "status", "n_seeds", "n_failed", "coverage", "n_missing", "predictions"]
+        + ["kind", "status", "n_seeds", "n_failed", "coverage", "n_missing", "predictions", "n_genes"]
         + [f"{m}_{s}" for m in SUMMARY_METRICS for s in ("mean", "sd")]
         + ["labels"]
     )
