@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 CONFIG = "config/test.yaml"
 VOLATILE = ["runtime_s", "max_rss_mb"]  # measured, so they differ between runs
-METHODS = ["random", "degree_prior", "pcc"]
+METHODS = ["random", "degree_prior", "label_prior", "pcc"]  # config/test.yaml's methods
 
 pytestmark = pytest.mark.slow
 
@@ -276,8 +276,9 @@ def test_interrupted_equals_uninterrupted_and_cores_1_equals_cores_2(interrupted
     """Same seed, run 1 (--cores 1, killed + resumed) vs run 2 (--cores 2, uninterrupted):
     identical metrics table bytes (after a stable sort, without runtime/memory)."""
     ours = read_tsv(interrupted["res"] / "tables" / "metrics.tsv")
-    # 3 splits x (random, pcc: test + all-TF-gene scopes; degree_prior: test scope) = 15 rows
-    assert set(ours.method) == set(METHODS) and len(ours) == 15
+    # 3 splits x (random, pcc: test, all_tf_gene and beeline scopes; degree_prior, label_prior:
+    # test scope) = 24 rows
+    assert set(ours.method) == set(METHODS) and len(ours) == 24
     theirs = read_tsv(io.StringIO(table_text(other_jobs_table(keep_going["res"]))))
     assert table_text(stable(ours)) == table_text(stable(theirs))
 

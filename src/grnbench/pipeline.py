@@ -169,7 +169,8 @@ def run_method(
     split = read_split(split_path)
     data.gene_idx(pd.unique(split[["TF", "Target"]].to_numpy().ravel()))
     cls = get(method)
-    dev = resolve_device(device)
+    # only methods that run on a device resolve it (a CPU method on a CPU node with device: cuda is fine)
+    dev = resolve_device(device) if getattr(cls, "uses_device", False) else "cpu"
     model = cls(preset=preset, device=dev, **(params or {}))
     if limits is not None:  # refuse a hopeless job before it starts, naming the estimate
         from grnbench.guards import check_size
@@ -195,7 +196,7 @@ def run_method(
     info = {
         "method": method, "kind": cls.kind, "seed": seed, "preset": preset, "params": model.params,
         "labels": model.labels, "resources": getattr(model, "resources", {}),
-        "device": dev if getattr(cls, "uses_device", False) else "cpu", "threads": threads, "fit_seconds": round(elapsed, 3) if status == "ok" else None,
+        "device": dev, "threads": threads, "fit_seconds": round(elapsed, 3) if status == "ok" else None,
         "peak_rss_mb": round(peak_rss_mb(), 1), "grnbench_version": __version__,
         "data": str(data_path), "split": str(split_path), "status": status, "error": error,
     }
