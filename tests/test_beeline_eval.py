@@ -317,7 +317,7 @@ def test_borda_table(tmp_path):
     t = be.borda_table(metrics, tmp_path)
     test_row = t[t.scope == "test"].iloc[0]
     assert test_row["members"] == "pcc,mi,genelink" and test_row["n_seeds"] == 3  # random excluded
-    aur = []
+    aur, epr = [], []
     for seed in range(3):
         s = pd.read_csv(tmp_path / "ds/net/gs/sp" / f"split_seed{seed}.csv")
         test = s[s.Part == "test"].reset_index(drop=True)
@@ -331,7 +331,12 @@ def test_borda_table(tmp_path):
                             "EdgeWeight": scores.mean(axis=1)})
         sc, _ = attach_scores(test, ens)
         aur.append(score_ranking(test.Label.to_numpy(), sc)["auroc"])
+        # EPR needs BLEval's normalised BORDA column (its lowest pairs become 0: no prediction)
+        b = be.borda_runs([ranked]).rename(columns={"BORDA": "EdgeWeight"})
+        sc, _ = attach_scores(test, b)
+        epr.append(score_ranking(test.Label.to_numpy(), sc)["epr"])
     assert test_row["auroc_mean"] == pytest.approx(np.mean(aur))
+    assert test_row["epr_mean"] == pytest.approx(np.mean(epr))
     assert test_row["best_single"] == "genelink"
     bl = t[t.scope == "beeline"].iloc[0]
     assert bl["members"] == "pcc,mi"

@@ -238,3 +238,23 @@ def test_average_ranks_table():
     ref = st.friedman([1.25, 2.0, 2.75], 4)
     assert r["friedman_chi2"].iloc[0] == pytest.approx(ref["chi2"])
     assert r.loc["a", "position"] == 1 and bool(r.loc["b", "within_cd_of_best"])
+
+
+def test_aggregate_writes_the_statistics_tables_and_figures(tmp_path):
+    from grnbench.evaluate.report import aggregate
+
+    root = tmp_path / "results"
+    rows = _cell(root, {"degree_prior": 0.5, "strong": 2.0, "same": 0.5})
+    rows += _cell(root, {"degree_prior": 0.5, "strong": 1.8, "same": 0.6}, cell=("ds2", "net", "gs", "sp"), data_seed=1)
+    (root / "tables").mkdir()
+    pd.DataFrame(rows).to_csv(root / "tables" / "metrics.tsv", sep="\t", index=False)
+    aggregate(root / "tables" / "metrics.tsv", root, root / "tables", root / "figures", None)
+    sig = pd.read_csv(root / "tables" / "significance.tsv", sep="\t")
+    strong = sig[(sig.method == "strong") & (sig.comparison == "prior")]
+    assert len(strong) == 2 and (strong.verdict == st.BEATS).all()
+    md = (root / "tables" / "significance.md").read_text()
+    assert st.BEATS in md and "e-" in md  # p-values in two significant digits, not 0.000
+    ranks = pd.read_csv(root / "tables" / "average_ranks.tsv", sep="\t")
+    assert list(ranks.method[:1]) == ["strong"] and (ranks.n == 2).all()
+    for stem in ("critical_difference", "significance_ci"):
+        assert (root / "figures" / f"{stem}.png").stat().st_size > 5000

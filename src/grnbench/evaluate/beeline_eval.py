@@ -195,32 +195,37 @@ def _normalize(a: np.ndarray) -> np.ndarray:
     return np.zeros_like(a, dtype=float) if mx == mn else (a - mn) / (mx - mn)
 
 
-def borda_aggregations(ranked: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def _keys(df: pd.DataFrame) -> np.ndarray:
+    return (df["Gene1"].astype(str) + "\x01" + df["Gene2"].astype(str)).to_numpy(dtype=object)
+
+
+def borda_aggregations(ranked: dict[str, pd.DataFrame],
+                       which: Sequence[str] = tuple(AGGREGATIONS)) -> dict[str, pd.DataFrame]:
     """BLEval's ``_compute_borda_aggregations``: per aggregation ('mean', 'median', 'min', 'max')
     a frame Gene1, Gene2, Score over the union of the methods' non-self-loop edges, sorted by
-    Score descending (ties in BLEval's order: pandas' default sort)."""
-    frames = {}
-    for name, df in ranked.items():
-        nl = df[df["Gene1"] != df["Gene2"]]
-        frames[name] = nl
-    edges = sorted({p for nl in frames.values() for p in zip(nl["Gene1"], nl["Gene2"])})
-    if not edges:
+    Score descending (ties in BLEval's order: pandas' default sort). ``which``: the
+    aggregations to compute."""
+    frames = [df[df["Gene1"] != df["Gene2"]] for df in ranked.values()]
+    keys = [_keys(nl) for nl in frames]
+    if not any(len(k) for k in keys):
         return {}
-    n_total = len(edges)
-    index = pd.MultiIndex.from_tuples(edges)
+    # the union in BLEval's order (sorted tuples): "\x01" sorts below any printable character
+    union = pd.Index(np.unique(np.concatenate(keys)))
+    n_total = len(union)
     scores = np.zeros((n_total, len(frames)))
-    for j, nl in enumerate(frames.values()):
+    for j, nl in enumerate(frames):
         s = nl.sort_values("EdgeWeight", ascending=False).reset_index(drop=True)  # BLEval's call
-        b = pd.Series(n_total - np.arange(len(s), dtype=float),
-                      index=pd.MultiIndex.from_arrays([s["Gene1"], s["Gene2"]]))
-        b = b[~b.index.duplicated(keep="last")]  # BLEval's loop: a later duplicate overwrites
-        scores[:, j] = b.reindex(index).fillna(float(n_total - len(s))).to_numpy()
-    g1, g2 = [e[0] for e in edges], [e[1] for e in edges]
-    aggs = {"mean": scores.mean(axis=1), "median": np.median(scores, axis=1),
-            "min": scores.min(axis=1), "max": scores.max(axis=1)}
+        k = _keys(s)
+        vals = n_total - np.arange(len(s), dtype=float)
+        last = ~pd.Index(k).duplicated(keep="last")  # BLEval's loop: a later duplicate overwrites
+        scores[:, j] = float(n_total - len(s))
+        scores[union.get_indexer(k[last]), j] = vals[last]
+    g1, g2 = zip(*(k.split("\x01", 1) for k in union))
+    g1, g2 = list(g1), list(g2)
+    funcs = {"mean": np.mean, "median": np.median, "min": np.min, "max": np.max}
     out = {}
-    for k, v in aggs.items():
-        df = pd.DataFrame({"Gene1": g1, "Gene2": g2, "Score": v})
+    for k in which:
+        df = pd.DataFrame({"Gene1": g1, "Gene2": g2, "Score": funcs[k](scores, axis=1)})
         out[k] = df.sort_values("Score", ascending=False).reset_index(drop=True)
     return out
 
@@ -462,18 +467,21 @@ def borda_table(metrics: pd.DataFrame, results_dir: str | Path, files=None,
                 if sc != BEELINE and (test is None or test.empty):
                     continue
                 for m in members:
-                    e = files.edges(*cell, m, seed)
-                    if e is None:
-                        continue
-                    if sc != BEELINE:
-                        s, _ = attach_scores(test, e)
-                        e = pd.DataFrame({"Gene1": test["TF"].astype(str).to_numpy(),
-                                          "Gene2": test["Target"].astype(str).to_numpy(), "EdgeWeight": s})
-                    ranked[m] = e
+                    if sc == BEELINE:
+                        e = files.edges(*cell, m, seed)
+                    else:
+                        s = files.test_scores(*cell, m, seed)
+                        e = None if s is None else pd.DataFrame(
+                            {"Gene1": test["TF"].astype(str).to_numpy(),
+                             "Gene2": test["Target"].astype(str).to_numpy(), "EdgeWeight": s})
+                    if e is not None:
+                        ranked[m] = e
                 if len(ranked) < 2:
                     continue
                 members_all += [m for m in ranked if m not in members_all]
-                ens = borda_runs([ranked])[["Gene1", "Gene2", "BORDA"]].rename(columns={"BORDA": "EdgeWeight"})
+                # one run: BLEval's Borda.csv column BORDA = the mean aggregation, min-max normalised
+                ens = borda_aggregations(ranked, which=("mean",))["mean"]
+                ens = ens.assign(EdgeWeight=_normalize(ens["Score"].to_numpy()))
                 if sc == BEELINE:
                     r = beeline_scores(ens, truth)
                     vals = {"auroc": r["auroc"], "auprc": r["auprc_trapz"], "epr": r["epr"]}

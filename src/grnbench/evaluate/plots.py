@@ -811,3 +811,123 @@ def subnetwork(
         )
         fig.tight_layout()
         return save(fig, stem)
+
+
+# --------------------------------------------------------------------------------------------
+# statistics (issue 14.5): critical-difference diagram, intervals of the gain over the prior
+
+
+def critical_difference(ranks: pd.DataFrame, stem: str | Path) -> list[Path]:
+    """Demsar's (2006) critical-difference diagram from table ``average_ranks``: each method at
+    its average rank over the benchmark cells (1 = best, left), the Nemenyi CD as a scale bar, and
+    thick bars joining methods whose average ranks differ by less than the CD."""
+    from grnbench.evaluate.stats import cliques
+
+    title = "Average ranks across benchmark cells"
+    need = {"method", "mean_rank", "cd", "n"}
+    if ranks.empty or not need <= set(ranks.columns) or len(ranks) < 2:
+        return placeholder(stem, title, "needs at least two methods run in every benchmark cell")
+    n = int(ranks["n"].iloc[0])
+    if n < 2:
+        return placeholder(stem, title, f"needs at least two benchmark cells to rank over (found {n})")
+    d = ranks.sort_values("mean_rank", kind="mergesort").reset_index(drop=True)
+    k, cd = len(d), float(ranks["cd"].iloc[0])
+    names, r = list(d["method"]), d["mean_rank"].to_numpy(float)
+    groups = cliques(names, r, cd)
+    half = (k + 1) // 2
+    step = 0.32
+    y_groups = [-0.18 - 0.13 * j for j in range(len(groups))]
+    y0 = (min(y_groups) if groups else -0.05) - 0.3
+    with plt.rc_context(RC):
+        fig, ax = plt.subplots(figsize=(10, 1.9 + step * half + 0.13 * len(groups)))
+        ax.axis("off")
+        ax.plot([1, k], [0, 0], color="black", lw=1.2)
+        for t in range(1, k + 1):
+            ax.plot([t, t], [0, 0.07], color="black", lw=1)
+            ax.text(t, 0.12, str(t), ha="center", va="bottom", fontsize=9)
+        if np.isfinite(cd):
+            ax.plot([1, 1 + cd], [0.55, 0.55], color="black", lw=2)
+            for x in (1, 1 + cd):
+                ax.plot([x, x], [0.5, 0.6], color="black", lw=1.2)
+            ax.text(1 + cd / 2, 0.63, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=10)
+        for j, g in enumerate(groups):
+            lo, hi = r[names.index(g[0])], r[names.index(g[-1])]
+            ax.plot([lo - 0.04, hi + 0.04], [y_groups[j]] * 2, color="black", lw=4, solid_capstyle="round")
+        for i, (m, x) in enumerate(zip(names, r)):
+            left = i < half
+            row = i if left else k - 1 - i
+            y = y0 - step * row
+            xe = 0.6 if left else k + 0.4
+            ax.plot([x, x, xe], [0, y, y], color=method_color(m), lw=1.6)
+            ax.scatter([x], [0], color=method_color(m), edgecolor="black", zorder=3, s=30)
+            ax.text(xe - 0.05 if left else xe + 0.05, y, f"{display_name(m)} ({x:.2f})",
+                    ha="right" if left else "left", va="center", fontsize=10,
+                    color="#555555" if is_reference(m) else "black",
+                    style="italic" if is_reference(m) else "normal")
+        ax.set_xlim(-1.2, k + 2.2)
+        ax.set_ylim(y0 - step * half, 0.9)
+        fr = ranks.iloc[0]
+        sub = (f"N = {n} cells, k = {k} methods; Friedman chi² = {fr['friedman_chi2']:.2f} "
+               f"(p = {fr['friedman_p']:.2g}); Nemenyi CD at alpha = {fr['alpha']:g}")
+        ax.set_title(f"{title} (test AUROC; 1 = best)\n{sub}", fontsize=11)
+        fig.tight_layout()
+        return save(fig, stem)
+
+
+def significance_ci(sig: pd.DataFrame, stem: str | Path, stronger: pd.DataFrame | None = None,
+                    max_cells: int = 6) -> list[Path]:
+    """Per benchmark cell: each method's AUROC gain over the cell's stronger label-only prior
+    (table ``significance``) with its 95% paired-bootstrap interval; filled = beats the prior
+    (Holm-corrected p < 0.05), hollow = not shown to."""
+    from grnbench.evaluate.stats import BEATS
+    from grnbench.evaluate.tables import CELL_KEYS
+
+    title = "Gain in AUROC over the stronger label-only prior, with 95% intervals"
+    need = {"comparison", "reference", "delta_auroc", "delta_auroc_ci_lo", "verdict"}
+    if sig.empty or not need <= set(sig.columns):
+        return placeholder(stem, title, "no method has a label-only prior on the same test pairs")
+    p = sig[(sig["comparison"] == "prior") & sig["delta_auroc"].notna()]
+    keys = list(CELL_KEYS)
+    if stronger is not None and len(stronger):
+        p = p.merge(stronger.rename(columns={"prior": "reference"}), on=keys + ["reference"], how="inner")
+    else:  # the prior with the higher AUROC in each cell
+        best = p.groupby(keys + ["reference"])["reference_auroc"].mean().reset_index()
+        best = best.sort_values("reference_auroc", ascending=False, kind="mergesort").drop_duplicates(keys)
+        p = p.merge(best[keys + ["reference"]], on=keys + ["reference"], how="inner")
+    p = p[~p["method"].isin(REFERENCE_METHODS) | (p["method"] == RANDOM)]
+    if p.empty:
+        return placeholder(stem, title, "no method has a label-only prior on the same test pairs")
+    cells = list(dict.fromkeys(map(tuple, p[keys].astype(str).to_numpy())))
+    cells.sort(key=lambda c: (SPLIT_ORDER.index(c[3]) if c[3] in SPLIT_ORDER else 99, c))
+    cells = cells[:max_cells]
+    methods = order_methods(p["method"])
+    ncol = min(3, len(cells))
+    nrow = (len(cells) + ncol - 1) // ncol
+    with plt.rc_context(RC):
+        fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol, 0.8 + 0.3 * len(methods) * nrow + 0.6 * nrow),
+                                 squeeze=False, sharey=True)
+        for ax in axes.ravel()[len(cells):]:
+            ax.axis("off")
+        for ax, c in zip(axes.ravel(), cells):
+            dc = p[(p[keys].astype(str) == pd.Series(c, index=keys)).all(axis=1)].set_index("method")
+            ms = [m for m in methods if m in dc.index]
+            ys = [methods.index(m) for m in ms]
+            r = dc.loc[ms]
+            cols = [method_color(m) for m in ms]
+            ax.hlines(ys, r["delta_auroc_ci_lo"], r["delta_auroc_ci_hi"], colors=cols, lw=2)
+            ax.scatter(r["delta_auroc"], ys, s=45, zorder=3, edgecolors=cols, linewidths=1.5,
+                       c=[c if v == BEATS else "white" for c, v in zip(cols, r["verdict"])])
+            ax.axvline(0, color="black", lw=1)
+            ax.set_yticks(range(len(methods)))
+            ax.set_yticklabels([display_name(m) for m in methods])
+            ax.invert_yaxis()
+            ref = display_name(str(dc["reference"].iloc[0])) if len(dc) else ""
+            ax.set_title(f"{c[0]} {geneset_label(c[2])}, {SPLIT_NAMES.get(c[3], c[3])}\nvs {ref}", fontsize=10)
+            ax.set_xlabel("ΔAUROC (method - prior)")
+            ax.grid(axis="x", alpha=0.3)
+        handles = [Line2D([], [], marker="o", ls="", color="#444444", label="beats the prior (Holm p < 0.05)"),
+                   Line2D([], [], marker="o", ls="", mfc="white", color="#444444", label="not shown to beat the prior")]
+        fig.legend(handles=handles, loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.02))
+        fig.suptitle(f"{title}\n(paired bootstrap over test pairs, seeds averaged)", fontsize=11)
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+        return save(fig, stem)

@@ -47,6 +47,30 @@ TABLES = {
         "Stability of the top-k edges across seeds",
         "Jaccard overlap of the top-k pairs (ties included) between every two seeds, on the pairs both seeds scored; k = expected positives among those pairs.",
     ),
+    "stability_ranks": (
+        "Stability of the ranking across seeds (Spearman) and BEELINE's Jaccard / Spearman",
+        "spearman = Spearman of two seeds' scores on the pairs both scored (every method); bleval_* = BEELINE v1.1's Jaccard.py / Spearman.py over the seeds (median and MAD; methods with scope beeline only).",
+    ),
+    "beeline_extra": (
+        "BEELINE v1.1's signed early precision and network motifs",
+        "Scope beeline (unsupervised methods), mean ± sd over seeds. epr_activation / epr_inhibitory: SignedEarlyPrecision.py (NaN where the ground truth has no Type column: signed = no); fbl / ffl / mi_ratio: Motifs.py, motif count in the top-k predictions over that in the ground truth (k = true edges; NaN where the truth has none).",
+    ),
+    "borda": (
+        "Borda ensemble of the methods (BEELINE v1.1's Borda.py)",
+        "BORDA = mean Borda score per pair over the members, per seed, scored like a method; test: every method but random and the label-only priors, on the test pairs; beeline: the methods with scope beeline, BEELINE's universe. best_single = member with the highest mean AUROC.",
+    ),
+    "bootstrap_ci": (
+        "Test AUROC and AUPRC with 95% bootstrap intervals",
+        "Mean over seeds; interval = 2.5 and 97.5 percentiles of 1000 label-stratified resamples of the cell's test pairs (seeds resampled together). Over test pairs, for the trained models: training variance is the sd over seeds in summary.",
+    ),
+    "significance": (
+        "Paired tests against the label-only priors and the cell's best method",
+        "delta = method - reference on the same test pairs and seeds (mean over seeds); p: paired bootstrap (same resamples for both, bootstrap standard error), Holm-corrected over the methods of a cell per reference; p_auroc_delong: DeLong, seeds combined as independent. verdict on AUROC: 'beats the prior (p < 0.05)' only when Holm p < 0.05 and delta > 0.",
+    ),
+    "average_ranks": (
+        "Average ranks across benchmark cells (Friedman, Nemenyi critical difference)",
+        "Rank per cell on mean test AUROC (1 = best; failed = last), averaged over cells; only methods run in every cell. cd = Nemenyi critical difference (Demsar 2006); within_cd_of_best = not shown to rank worse than the best.",
+    ),
 }
 FIGURES = {
     "performance_bars": "Mean AUROC and AUPRC per method and dataset (error bars: sd over seeds); the paper's Figure 2 layout, with random and the degree prior in grey.",
@@ -55,6 +79,8 @@ FIGURES = {
     "auroc_vs_runtime": "Mean test AUROC against mean runtime per job (log scale).",
     "improvement_over_prior": "Gain in AUROC and AUPRC over the stronger label-only prior (degree_prior or label_prior) on the same seed, per split protocol.",
     "subnetwork": "True test edges of one dataset found by scTransNet (in its top-k) and missed by GENELink, and the reverse.",
+    "critical_difference": "Average rank of every method over the benchmark cells (test AUROC, 1 = best) with the Nemenyi critical difference; methods joined by a bar are not significantly different (Demsar 2006).",
+    "significance_ci": "Each method's AUROC gain over the stronger label-only prior of its cell with the 95% paired-bootstrap interval; filled = beats the prior (Holm-corrected p < 0.05).",
 }
 TABLE_STEMS = tuple(TABLES)
 FIGURE_STEMS = tuple(FIGURES)
@@ -77,6 +103,8 @@ FIGURE_GROUPS = {
     "improvement_over_prior": "Against the label-only priors",
     "auroc_vs_runtime": "Cost",
     "subnetwork": "Predicted edges",
+    "critical_difference": "Statistics",
+    "significance_ci": "Against the label-only priors",
 }
 
 
@@ -148,10 +176,23 @@ def aggregate(
         "headline_by_split": tables.headline_by_split(metrics),
         "stability": tables.stability(metrics, results_dir, k=stability_k),
     }
+    from grnbench.evaluate import beeline_eval, stats
+
+    files = stats.JobFiles(results_dir)  # each split and edges file read once by the tables below
+    frames["stability_ranks"] = beeline_eval.stability_ranks(metrics, results_dir, files=files)
+    frames["beeline_extra"] = beeline_eval.beeline_extra(metrics, results_dir, files=files)
+    frames["borda"] = beeline_eval.borda_table(metrics, results_dir, files=files)
+    frames["bootstrap_ci"], frames["significance"] = stats.bootstrap_tables(metrics, results_dir, files=files)
+    frames["average_ranks"] = stats.average_ranks(summary)
     written: list[Path] = []
     for stem, df in frames.items():
         title, note = TABLES[stem]
         written += tables.write_table(df, outdir_tables / stem, title, note)
+    from grnbench.utils import atomic_path
+
+    for stem in ("significance", "average_ranks"):  # Markdown: p-values to 2 significant digits
+        with atomic_path(outdir_tables / f"{stem}.md") as tmp:
+            tmp.write_text(tables.to_markdown(stats.readable_p(frames[stem]), *TABLES[stem]))
     fig = outdir_figures
     written += plots.performance_bars(summary, fig / "performance_bars", split=split)
     written += plots.roc_pr_curves(
@@ -164,6 +205,10 @@ def aggregate(
     )
     written += plots.subnetwork(
         summary, metrics, results_dir, fig / "subnetwork", dataset=subnetwork_dataset, split=split
+    )
+    written += plots.critical_difference(frames["average_ranks"], fig / "critical_difference")
+    written += plots.significance_ci(
+        frames["significance"], fig / "significance_ci", tables.stronger_prior(metrics)
     )
     written.append(
         write_overview_html(

@@ -100,19 +100,35 @@ def _cumsum0(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _finish(num: np.ndarray, den: np.ndarray, one: bool):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return out[0] if one else out
+
+
+def _auroc_sorted(sp, wp, sn, cn) -> tuple[np.ndarray, np.ndarray]:
+    below = cn[:, np.searchsorted(sn, sp, "left")]  # negative weight strictly below each positive
+    upto = cn[:, np.searchsorted(sn, sp, "right")]
+    return (wp * (below + upto)).sum(axis=1) * 0.5, wp.sum(axis=1) * cn[:, -1]
+
+
+def _ap_sorted(sp, wp, sn, cn) -> tuple[np.ndarray, np.ndarray]:
+    cp = _cumsum0(wp)
+    t = np.unique(sp)[::-1]  # thresholds, descending
+    tp = cp[:, -1:] - cp[:, np.searchsorted(sp, t, "left")]  # weight of positives with s >= t
+    fp = cn[:, -1:] - cn[:, np.searchsorted(sn, t, "left")]
+    dtp = np.diff(tp, axis=1, prepend=0.0)
+    tot = tp + fp
+    prec = np.divide(tp, tot, out=np.zeros_like(tp), where=tot > 0)
+    return (dtp * prec).sum(axis=1), cp[:, -1]
+
+
 def weighted_auroc(y, s, w) -> np.ndarray:
     """AUROC of every row of weights ``w`` (B x n): sum over positive i and negative j of
     ``w_i w_j ([s_i > s_j] + [s_i = s_j] / 2)`` over ``(sum w_i)(sum w_j)``. NaN where a row
     has no positive or no negative weight. ``w`` 1-D gives a scalar."""
     one, sp, wp, sn, wn = _split_sorted(y, s, w)
-    cn = _cumsum0(wn)
-    below = cn[:, np.searchsorted(sn, sp, "left")]  # negative weight strictly below each positive
-    upto = cn[:, np.searchsorted(sn, sp, "right")]
-    num = (wp * (below + upto)).sum(axis=1) * 0.5
-    den = wp.sum(axis=1) * cn[:, -1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    return out[0] if one else out
+    return _finish(*_auroc_sorted(sp, wp, sn, _cumsum0(wn)), one)
 
 
 def weighted_average_precision(y, s, w) -> np.ndarray:
@@ -120,18 +136,14 @@ def weighted_average_precision(y, s, w) -> np.ndarray:
     of every row of ``w``: sum over score thresholds of (recall gain) x precision. Only the
     distinct scores of positives add recall, so those are the thresholds visited."""
     one, sp, wp, sn, wn = _split_sorted(y, s, w)
-    cp, cn = _cumsum0(wp), _cumsum0(wn)
-    t = np.unique(sp)[::-1]  # thresholds, descending
-    n1 = len(sp)
-    tp = cp[:, -1:] - cp[:, np.searchsorted(sp, t, "left")]  # weight of positives with s >= t
-    fp = cn[:, -1:] - cn[:, np.searchsorted(sn, t, "left")]
-    dtp = np.diff(tp, axis=1, prepend=0.0)
-    tot = tp + fp
-    prec = np.divide(tp, tot, out=np.zeros_like(tp), where=tot > 0)
-    npos = cp[:, -1] if n1 else np.zeros(cp.shape[0])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(npos > 0, (dtp * prec).sum(axis=1) / np.where(npos > 0, npos, 1.0), np.nan)
-    return out[0] if one else out
+    return _finish(*_ap_sorted(sp, wp, sn, _cumsum0(wn)), one)
+
+
+def weighted_auroc_ap(y, s, w) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`weighted_auroc` and :func:`weighted_average_precision` from one sort."""
+    one, sp, wp, sn, wn = _split_sorted(y, s, w)
+    cn = _cumsum0(wn)
+    return _finish(*_auroc_sorted(sp, wp, sn, cn), one), _finish(*_ap_sorted(sp, wp, sn, cn), one)
 
 
 def _percentiles(x: np.ndarray, alpha: float = ALPHA) -> tuple[float, float]:
@@ -297,6 +309,7 @@ class JobFiles:
     def __init__(self, results_dir: str | Path):
         self.results_dir = Path(results_dir)
         self._frames: dict[Path, pd.DataFrame | None] = {}
+        self._scores: dict[tuple, np.ndarray | None] = {}
 
     def _read(self, path: Path, dtype: dict) -> pd.DataFrame | None:
         if path not in self._frames:
@@ -318,11 +331,20 @@ class JobFiles:
         return self._read(edges_path(self.results_dir, dataset, network, geneset, split, method, seed),
                           {"Gene1": str, "Gene2": str})
 
+    def test_scores(self, dataset, network, geneset, split, method, seed) -> np.ndarray | None:
+        """A job's scores of its split's test pairs, as the metrics stage attaches them."""
+        from grnbench.evaluate.metrics import attach_scores
+
+        key = (dataset, network, geneset, split, method, seed)
+        if key not in self._scores:
+            test = self.test_pairs(dataset, network, geneset, split, seed)
+            e = self.edges(*key)
+            self._scores[key] = None if test is None or e is None else attach_scores(test, e)[0]
+        return self._scores[key]
+
 
 def _cell_scores(metrics: pd.DataFrame, files: JobFiles, cell: tuple, scope: str):
     """Per seed of one cell: test labels, and per successful method with files, its scores."""
-    from grnbench.evaluate.metrics import attach_scores
-
     m = metrics[(metrics["scope"] == scope) & (metrics["status"] == "ok")]
     per_seed: dict[int, tuple[pd.DataFrame, dict[str, np.ndarray]]] = {}
     for seed in sorted(set(m["seed"])):
@@ -331,9 +353,9 @@ def _cell_scores(metrics: pd.DataFrame, files: JobFiles, cell: tuple, scope: str
             continue
         scores = {}
         for meth in m.loc[m["seed"] == seed, "method"]:
-            e = files.edges(*cell, meth, seed)
-            if e is not None:
-                scores[meth] = attach_scores(test, e)[0]
+            s = files.test_scores(*cell, meth, seed)
+            if s is not None:
+                scores[meth] = s
         if scores:
             per_seed[int(seed)] = (test, scores)
     return per_seed
@@ -361,11 +383,10 @@ def _cell_bootstrap(per_seed: dict, n_boot: int, rng) -> dict:
         for meth, s in scores.items():
             one = np.ones(len(y))
             _, v10, v01 = delong_components(y, s)
+            a, p = weighted_auroc_ap(y, s, one)
+            ab, pb = weighted_auroc_ap(y, s, ws)
             out[(meth, seed)] = {
-                "auroc": float(weighted_auroc(y, s, one)),
-                "auprc": float(weighted_average_precision(y, s, one)),
-                "auroc_boot": weighted_auroc(y, s, ws),
-                "auprc_boot": weighted_average_precision(y, s, ws),
+                "auroc": float(a), "auprc": float(p), "auroc_boot": ab, "auprc_boot": pb,
                 "v10": v10, "v01": v01, "n_pairs": len(y),
             }
     return out
@@ -493,6 +514,16 @@ def bootstrap_tables(
         sig = sig.sort_values(["_c", "reference"], kind="mergesort").drop(columns="_c")
     sig = _sort(sig, ["split", "dataset", "network", "geneset", "method"]) if len(sig) else sig
     return ci, sig
+
+
+def readable_p(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy for the Markdown tables: p-value columns (``p_*``, ``*_p``) with two significant
+    digits (the TSV keeps full precision; three decimals would print 0.000)."""
+    out = df.copy()
+    for c in out.columns:
+        if c.startswith("p_") or c.endswith("_p"):
+            out[c] = [f"{v:.2g}" if isinstance(v, float) and np.isfinite(v) else "" for v in out[c]]
+    return out
 
 
 def average_ranks(summary: pd.DataFrame, metric: str = "auroc", scope: str = "test",
