@@ -41,6 +41,7 @@ from scipy import stats as ss
 
 N_BOOT = 1000
 ALPHA = 0.05
+CHUNK = 4_000_000  # resample weights held at once (x 8 bytes; a few such arrays per block)
 BEATS = "beats the prior (p < 0.05)"
 NOT_BEATS = "not shown to beat the prior"
 BELOW_BEST = "below the best (p < 0.05)"
@@ -371,24 +372,35 @@ def _cell_bootstrap(per_seed: dict, n_boot: int, rng) -> dict:
     allk = pd.concat(keys, ignore_index=True)
     uni = allk.drop_duplicates(["TF", "Target", "Label"]).reset_index(drop=True)
     uidx = pd.MultiIndex.from_frame(uni[["TF", "Target", "Label"]])
-    w = stratified_weights(uni["Label"].to_numpy(bool), n_boot, rng)
-    out = {}
+    ylab = uni["Label"].to_numpy(bool)
+    jobs = []
     for seed, (test, scores) in per_seed.items():
-        q = pd.MultiIndex.from_arrays([test["TF"].astype(str), test["Target"].astype(str),
-                                       test["Label"].astype(int)])
-        ws = w[:, uidx.get_indexer(q)]
         y = test["Label"].to_numpy(bool)
         if y.all() or not y.any():  # no AUROC on this seed (as in metrics.tsv): left out
             continue
+        q = pd.MultiIndex.from_arrays([test["TF"].astype(str), test["Target"].astype(str),
+                                       test["Label"].astype(int)])
+        jobs.append((seed, y, uidx.get_indexer(q), scores))
+    out = {}
+    for seed, y, _, scores in jobs:
+        one = np.ones(len(y))
         for meth, s in scores.items():
-            one = np.ones(len(y))
             _, v10, v01 = delong_components(y, s)
             a, p = weighted_auroc_ap(y, s, one)
-            ab, pb = weighted_auroc_ap(y, s, ws)
-            out[(meth, seed)] = {
-                "auroc": float(a), "auprc": float(p), "auroc_boot": ab, "auprc_boot": pb,
-                "v10": v10, "v01": v01, "n_pairs": len(y),
-            }
+            out[(meth, seed)] = {"auroc": float(a), "auprc": float(p), "auroc_boot": [], "auprc_boot": [],
+                                 "v10": v10, "v01": v01, "n_pairs": len(y)}
+    # resamples in blocks of about CHUNK weights, so memory stays bounded on large test sets
+    block = max(1, CHUNK // max(len(uni), 1))
+    for b0 in range(0, n_boot, block):
+        w = stratified_weights(ylab, min(block, n_boot - b0), rng)
+        for seed, y, idx, scores in jobs:
+            ws = w[:, idx]
+            for meth, s in scores.items():
+                ab, pb = weighted_auroc_ap(y, s, ws)
+                out[(meth, seed)]["auroc_boot"].append(ab)
+                out[(meth, seed)]["auprc_boot"].append(pb)
+    for r in out.values():
+        r["auroc_boot"], r["auprc_boot"] = np.concatenate(r["auroc_boot"]), np.concatenate(r["auprc_boot"])
     return out
 
 
