@@ -63,6 +63,8 @@ def method_view(data: GRNData, split: pd.DataFrame | None, kind: str) -> GRNData
         obs["pseudotime"] = src.obs["pseudotime"].to_numpy(float)
     var = pd.DataFrame({"is_tf": src.var["is_tf"].to_numpy(bool)}, index=src.var_names.copy())
     adata = ad.AnnData(X=x, obs=obs, var=var)
+    if "pseudotime_lineages" in src.obsm:  # every lineage of a multi-lineage PseudoTime.csv
+        adata.obsm["pseudotime_lineages"] = src.obsm["pseudotime_lineages"].copy()
     adata.uns["network"] = {"Gene1": net["Gene1"].to_numpy(dtype=str), "Gene2": net["Gene2"].to_numpy(dtype=str)}
     prov = _clean_provenance(src.uns.get("provenance", {}))
     prov["network_view"] = VIEW_NOTE[kind]

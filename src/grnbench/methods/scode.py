@@ -23,6 +23,13 @@ Pseudotime: ``data.pseudotime`` (cells without one are left out, as BEELINE does
 trajectory); when the dataset has none, scanpy's diffusion pseudotime (50 PCs, 15 neighbours,
 Gaussian kernel, root = the cell with the smallest first non-trivial diffusion component) is
 computed and the choice recorded in ``labels["pseudotime"]``.
+
+Several lineages (``obsm["pseudotime_lineages"]``, one column per column of BEELINE's
+``PseudoTime.csv``): as BEELINE's ``BLRun/scodeRunner.py``, SCODE runs once per lineage on the
+cells of that lineage (those with a value in its column; t / max(t) of that lineage), each
+lineage's mean A gives |A| per edge, and an edge's score is its largest |A| over the lineages
+(``outDF.groupby(['Gene1','Gene2'])['EdgeWeight'].transform('max')``). Lineage 1 uses the
+job's seed, as a one-lineage run does; lineage k > 1 a seed drawn from (seed, k).
 """
 
 from __future__ import annotations
@@ -155,6 +162,18 @@ class SCODE(UnsupervisedMethod):
         pt = diffusion_pseudotime(x, seed)
         return np.where(np.isfinite(pt), pt, np.nan)
 
+    def lineages(self, data: GRNData, x: np.ndarray, seed: int) -> list[np.ndarray]:
+        """Pseudotime per lineage (NaN = cell not on it): ``obsm["pseudotime_lineages"]``'s
+        columns when the dataset has several, else the one of :meth:`pseudotime`."""
+        lin = data.adata.obsm.get("pseudotime_lineages")
+        if lin is not None and np.shape(lin)[1] > 1:
+            arr = np.asarray(lin, dtype=float)
+            cols = [arr[:, k] for k in range(arr.shape[1]) if np.isfinite(arr[:, k]).any()]
+            if cols:
+                self.labels["pseudotime"] = "from data"
+                return cols
+        return [self.pseudotime(data, x, seed)]
+
     def infer(self, data: GRNData, *, seed: int, threads: int = 1) -> np.ndarray:
         from threadpoolctl import threadpool_limits
 
@@ -162,21 +181,30 @@ class SCODE(UnsupervisedMethod):
         if p["orientation"] not in ("ode", "beeline"):
             raise InputError("methods.scode.params.orientation", f"unknown {p['orientation']!r}")
         cells_x = data.expression(np.float64)
-        with threadpool_limits(limits=threads):
-            pt = self.pseudotime(data, cells_x, seed)
-            keep = np.isfinite(pt)
-            t = pt[keep]
-            if t.max() <= 0:
-                raise InputError(
-                    data.name, "pseudotime has no positive value; SCODE needs t / max(t)"
-                )
-            t = t / t.max()
-            x = cells_x[keep].T  # genes x cells
-            self.labels["scode_cells"] = int(keep.sum())
-            kw = {k: p[k] for k in ("z", "n_iter", "min_b", "max_b", "jitter")}
-            mean_a = mean_of_repeats(x, t, seed, p["n_rep"], threads, **kw)
         tf_idx = np.flatnonzero(data.tf_mask)
-        a_tf = mean_a[:, tf_idx].T if p["orientation"] == "ode" else mean_a[tf_idx, :]
-        score = np.abs(a_tf)
+        kw = {k: p[k] for k in ("z", "n_iter", "min_b", "max_b", "jitter")}
+        score = None
+        with threadpool_limits(limits=threads):
+            lineages = self.lineages(data, cells_x, seed)
+            cells = []
+            for k, pt in enumerate(lineages):
+                keep = np.isfinite(pt)
+                t = pt[keep]
+                if t.max() <= 0:
+                    raise InputError(
+                        data.name, f"pseudotime{f' lineage {k + 1}' if len(lineages) > 1 else ''} has no "
+                        "positive value; SCODE needs t / max(t)"
+                    )
+                t = t / t.max()
+                x = cells_x[keep].T  # genes x cells
+                cells.append(int(keep.sum()))
+                lseed = seed if k == 0 else int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
+                mean_a = mean_of_repeats(x, t, lseed, p["n_rep"], threads, **kw)
+                a_tf = mean_a[:, tf_idx].T if p["orientation"] == "ode" else mean_a[tf_idx, :]
+                # BEELINE: per edge, the largest |A| over the lineages
+                score = np.abs(a_tf) if score is None else np.maximum(score, np.abs(a_tf))
+        self.labels["scode_cells"] = cells[0] if len(cells) == 1 else cells
+        if len(cells) > 1:
+            self.labels["scode_lineages"] = len(cells)
         score[np.arange(len(tf_idx)), tf_idx] = 0.0
         return score
