@@ -241,11 +241,9 @@ def preprocess_inputs(w):
         }
     if d["source"] == "beeline":
         f = d["files"]
-        out = {
-            "expression": f["expression"],
-            "tfs": f["tfs"],
-            "network": f["networks"][w.network],
-        }
+        out = {"expression": f["expression"], "network": f["networks"][w.network]}
+        if f.get("tfs"):  # optional with regulators: all (grnbench.plancheck)
+            out["tfs"] = f["tfs"]
         if f.get("pseudotime"):
             out["pseudotime"] = f["pseudotime"]
         return out

@@ -49,7 +49,14 @@ rule preprocess:
             if DATASETS[w.dataset]["source"] == "geo"
             else DATASETS[w.dataset]["source"]
         ),
-        pvalue=config["preprocess"]["pvalue"],
+        # datasets.<name>.preprocess.<key>, else the top-level preprocess block's
+        pvalue=lambda w: (DATASETS[w.dataset].get("preprocess") or {}).get(
+            "pvalue", config["preprocess"]["pvalue"]
+        ),
+        select_genes=lambda w: (DATASETS[w.dataset].get("preprocess") or {}).get(
+            "select_genes", config["preprocess"]["select_genes"]
+        ),
+        regulators=lambda w: DATASETS[w.dataset].get("regulators", "tfs"),
         name=lambda w: f"{w.dataset}/{w.network}/{w.geneset}",
     script:
         "../workflow_scripts/preprocess.py"

@@ -10,6 +10,8 @@ with rule_logging(snakemake):  # noqa: F821
         source=sm.params.source,
         geneset=sm.wildcards.geneset,
         pvalue=sm.params.pvalue,
+        select_genes=sm.params.select_genes,
+        regulators=sm.params.regulators,
         name=sm.params.name,
         **dict(sm.input),
     )

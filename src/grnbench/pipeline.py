@@ -526,14 +526,25 @@ def geneset_size(geneset: str) -> int:
     return int(geneset[3:])
 
 
-def load_raw_dataset(*, source: str, geneset: str, name: str, expression, network, tfs,
-                     pseudotime=None, targets=None, pvalue: float = 0.01) -> GRNData:
+def load_raw_dataset(*, source: str, geneset: str, name: str, expression, network, tfs=None,
+                     pseudotime=None, targets=None, pvalue: float = 0.01, select_genes: bool = True,
+                     regulators: str = "tfs") -> GRNData:
     """Raw files of a dataset -> :class:`GRNData` restricted to the gene set.
 
     ``simulate`` / ``beeline`` sources hold full matrices: BEELINE's gene selection (TFs with
     significant variance + the N most-varying genes) is applied and the network restricted to it.
-    ``genelink`` folders are already restricted: read as published (``targets`` is unused, the
-    folder is found from ``expression``).
+    ``pvalue`` 0 switches the variance test off (every TF and the N most-varying genes);
+    ``select_genes=False`` keeps every gene of the expression file (BEELINE on synthetic and
+    curated data), the gene set's name is then a label only. ``regulators``: ``"tfs"`` = the TF
+    list ``tfs``; ``"all"`` = every gene is a candidate regulator (BEELINE's synthetic runs; no
+    TF list needed, one given is not used). ``genelink`` folders are already restricted: read as
+    published (``targets`` is unused, the folder is found from ``expression``).
+
+    BEELINE's ``PseudoTime.csv`` may have an R-style header (lineage names only, one field short
+    of every row). With several lineages ``obs["pseudotime"]`` is each cell's first non-missing
+    one and ``obsm["pseudotime_lineages"]`` holds them all (cells x lineages, NaN off a lineage;
+    SCODE runs per lineage, as BEELINE). A ``Type`` column of the network (``+``/``-``) is kept
+    as ``uns["network"]["Type"]``.
 
     Either way the network keeps only edges whose regulator (Gene1) is a TF of the gene set
     (:func:`~grnbench.data.preprocess.restrict_to_tf_regulators`). The provenance records the
@@ -543,7 +554,8 @@ def load_raw_dataset(*, source: str, geneset: str, name: str, expression, networ
     file, an empty or case-mismatched network, pseudotime cell names that do not match.
     """
     from grnbench.data.dataset import make_adata
-    from grnbench.data.preprocess import restrict_network, restrict_to_tf_regulators, select_genes
+    from grnbench.data.preprocess import restrict_network, restrict_to_tf_regulators
+    from grnbench.data.preprocess import select_genes as select_genes_
     from grnbench.data.readers import (
         check_expression_tfs,
         check_network_genes,
@@ -551,27 +563,45 @@ def load_raw_dataset(*, source: str, geneset: str, name: str, expression, networ
         check_tfs,
         read_genelink_folder,
         read_network,
-        read_pseudotime,
+        read_pseudotime_lineages,
         read_tfs,
     )
     from grnbench.data.readers import read_expression as _read_expr
 
     n_requested = geneset_size(geneset)
     if source == "genelink":
+        if regulators != "tfs":
+            raise InputError("config: regulators", "a genelink folder has its own TF list; regulators: all is for "
+                                                   "full BEELINE-format files")
         data = read_genelink_folder(Path(expression).parent, name=name)
         data.adata.uns["provenance"].update(geneset=geneset, geneset_requested=n_requested,
                                             nontf_genes=int(data.n_genes - data.tf_mask.sum()))
         return data
     expr = _read_expr(expression)
-    tf_list = check_expression_tfs(expr, read_tfs(tfs), expression, tfs)
+    if regulators == "all":  # every gene a candidate regulator (BEELINE's synthetic runs)
+        tf_list = [str(g) for g in expr.columns]
+        if tfs:
+            log.info("%s: regulators: all, every gene is a candidate regulator; %s is not used", name, tfs)
+        tfs = "regulators: all"
+    elif regulators == "tfs":
+        if not tfs:
+            raise InputError("config: files.tfs", f"{name}: no TF list; give files.tfs, or regulators: all to make "
+                                                  "every gene a candidate regulator")
+        tf_list = check_expression_tfs(expr, read_tfs(tfs), expression, tfs)
+    else:
+        raise InputError("config: regulators", f"expected tfs or all, got {regulators!r}")
     net = read_network(network)
     check_network_genes(net, expr.columns, network, expression)
-    pt = None
+    pt = lineages = None
     if pseudotime:
-        pt = read_pseudotime(pseudotime)
+        lineages = read_pseudotime_lineages(pseudotime, short_header=True)
+        pt = lineages.bfill(axis=1).iloc[:, 0].rename("pseudotime")  # first non-missing lineage
         check_pseudotime_cells(pt, list(expr.index), pseudotime, expression)
-    # BEELINE's test needs pseudotime; without it select_genes falls back to variance alone (logged)
-    genes = select_genes(expr, tf_list, n_requested, pvalue=pvalue, pseudotime=pt)
+    if select_genes:
+        # BEELINE's test needs pseudotime; without it select_genes falls back to variance alone (logged)
+        genes = select_genes_(expr, tf_list, n_requested, pvalue=pvalue, pseudotime=pt)
+    else:
+        genes = [str(g) for g in expr.columns]
     n_expr_genes, n_expr_edges = expr.shape[1], len(restrict_network(net, expr.columns))
     expr = expr[genes]
     net = restrict_network(net, genes)
@@ -582,14 +612,21 @@ def load_raw_dataset(*, source: str, geneset: str, name: str, expression, networ
                                   "score: use a larger gene set")
     net, dropped = restrict_to_tf_regulators(net, tf_list, source=network, tfs_path=tfs)
     n_nontf = len(genes) - len(tf_list)
-    if n_nontf < n_requested:
+    if n_nontf < n_requested and select_genes and regulators == "tfs":
         log.warning("%s: gene set %s holds %d non-TF genes, fewer than the %d asked (%d of the %d genes of %s are "
                     "selectable at p < %g, Bonferroni); stats.json records geneset_requested and nontf_genes",
                     name, geneset, n_nontf, n_requested, len(genes), n_expr_genes, expression, pvalue)
     prov = {"source": source, "expression": str(expression), "network": str(network), "tfs": str(tfs),
             "pseudotime": str(pseudotime), "geneset": geneset, "pvalue": pvalue, "name": name,
-            "geneset_requested": n_requested, "nontf_genes": n_nontf, "edges_dropped_non_tf": dropped}
-    return GRNData(make_adata(expr, tf_list, net[["Gene1", "Gene2"]], pseudotime=pt, provenance=prov), name=name)
+            "geneset_requested": n_requested, "nontf_genes": n_nontf, "edges_dropped_non_tf": dropped,
+            "select_genes": bool(select_genes), "regulators": regulators,
+            "lineages": 0 if lineages is None else int(lineages.shape[1])}
+    adata = make_adata(expr, tf_list, net[["Gene1", "Gene2"]], pseudotime=pt, provenance=prov)
+    if "Type" in net.columns:  # the edge's sign (+ activation, - inhibition), for signed metrics
+        adata.uns["network"]["Type"] = net["Type"].astype(str).to_numpy()
+    if lineages is not None and lineages.shape[1] > 1:
+        adata.obsm["pseudotime_lineages"] = lineages.reindex(adata.obs_names)
+    return GRNData(adata, name=name)
 
 
 def save_dataset(data: GRNData, out_h5ad, out_stats=None) -> dict:

@@ -12,8 +12,9 @@
   run on this machine. With a cluster executor (``--executor slurm``, a profile) planning
   happens on a login node without a GPU, so it is not refused there; a job that finds no CUDA
   fails with :func:`grnbench.utils.resolve_device`'s error instead of running on the CPU;
-- ``datasets.<name>.files``: a ``source: beeline`` dataset without ``files`` (expression, tfs,
-  networks) or with a network that has no file under ``files.networks``;
+- ``datasets.<name>.files``: a ``source: beeline`` dataset without ``files`` (expression,
+  networks, and tfs unless ``regulators: all``) or with a network that has no file under
+  ``files.networks``; ``datasets.<name>.regulators: all`` on a ``source: genelink`` dataset;
   ``datasets.<name>.cell`` (``source: genelink``): a cell / network / gene set GENELink does not
   publish;
 - ``downloads.genelink_local_dir`` / ``downloads.local_dir``: a folder that does not exist (a
@@ -172,15 +173,23 @@ def _dataset_problems(datasets: dict) -> list[str]:
     for ds, d in datasets.items():
         d = d or {}
         source = d.get("source")
+        if source == "genelink" and d.get("regulators") == "all":
+            out.append(f"datasets.{ds}.regulators: 'all' is for full expression files (source beeline, simulate, "
+                       "geo, krumsiek11); a GENELink folder has its own TF list")
         if source == "beeline":
             files = d.get("files")
-            want = "files: {expression: ..., tfs: ..., networks: {<network>: <file>}} (pseudotime optional)"
+            every = d.get("regulators") == "all"
+            want = ("files: {expression: ..., networks: {<network>: <file>}} (pseudotime optional; tfs optional "
+                    "with regulators: all)" if every else
+                    "files: {expression: ..., tfs: ..., networks: {<network>: <file>}} (pseudotime optional)")
             if not isinstance(files, dict):
                 out.append(f"datasets.{ds}.files: a source: beeline dataset needs {want}")
                 continue
-            for key in ("expression", "tfs"):
-                if not files.get(key):
-                    out.append(f"datasets.{ds}.files.{key}: missing; a source: beeline dataset needs {want}")
+            if not files.get("expression"):
+                out.append(f"datasets.{ds}.files.expression: missing; a source: beeline dataset needs {want}")
+            if not files.get("tfs") and not every:
+                out.append(f"datasets.{ds}.files.tfs: missing; give a TF list, or set datasets.{ds}.regulators: all "
+                           "to make every gene a candidate regulator (as BEELINE on synthetic data)")
             nets = files.get("networks") or {}
             for net in d.get("networks", []):
                 if net not in nets:

@@ -1,7 +1,7 @@
 """Readers for the field's file formats, with errors that name the file, row or gene.
 
 - BEELINE: ``ExpressionData.csv`` (genes x cells, first column gene symbol), ``PseudoTime.csv``
-  (first column cell, one column per lineage), ``refNetwork.csv`` / ``GroundTruthNetwork.csv``
+  (first column cell, one column per lineage; the header may name the lineages only, R-style), ``refNetwork.csv`` / ``GroundTruthNetwork.csv``
   (``Gene1,Gene2[,Type]``), TF list (one column ``TF``, or GENELink's ``,TF,index``).
 - GENELink folder: ``BL--ExpressionData.csv``, ``BL--network.csv``, ``TF.csv`` (``,TF,index``
   with index = row in the expression file), ``Target.csv`` (``,Gene,index``).
@@ -21,12 +21,15 @@ from grnbench.data.dataset import GRNData, make_adata
 from grnbench.errors import InputError
 
 
-def read_table(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
+def read_table(path: str | os.PathLike, *, short_header: bool = False) -> tuple[list[str], np.ndarray]:
     """A CSV as written: ``(header, rows)`` with every field a Python string, nothing coerced.
 
     Names stay verbatim (``NA``, ``01`` and ``True`` are names, not NaN, 1 or a bool); blank
     lines are skipped and a UTF-8 byte-order mark is dropped; a row whose field count differs
-    from the header's is refused, naming its line.
+    from the header's is refused, naming its line. With ``short_header`` a header one field
+    shorter than the first row is R's ``write.table`` layout (the header names the value columns,
+    each row starts with its row name, as BEELINE's example ``PseudoTime.csv``): an empty name
+    is put in front of it, and every row must then have that many fields.
     """
     import csv
 
@@ -45,6 +48,8 @@ def read_table(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
                     header, width = row, len(row)
                     _check_delimiter(header, path)
                     continue
+                if short_header and not rows and len(row) == width + 1:  # R layout: row names unnamed
+                    header, width = ["", *header], width + 1
                 if len(row) != width:
                     more = "more" if len(row) > width else "fewer"
                     raise InputError(path, f"{len(row)} fields, {more} than the header's {width}; "
@@ -155,12 +160,27 @@ def read_expression(path: str | os.PathLike) -> pd.DataFrame:
 MISSING = {"", "NA", "NaN", "nan", "N/A"}
 
 
-def read_pseudotime(path: str | os.PathLike) -> pd.Series:
+def read_pseudotime(path: str | os.PathLike, *, short_header: bool = False) -> pd.Series:
     """BEELINE PseudoTime.csv -> Series indexed by cell (first non-missing lineage per cell).
 
-    Missing values are empty or ``NA``; anything else must be a finite number.
+    Missing values are empty or ``NA``; anything else must be a finite number. ``short_header``:
+    see :func:`read_pseudotime_lineages`.
     """
-    header, rows = read_table(path)
+    pt = read_pseudotime_lineages(path, short_header=short_header)
+    return pt.bfill(axis=1).iloc[:, 0].rename("pseudotime")
+
+
+def read_pseudotime_lineages(path: str | os.PathLike, *, short_header: bool = False) -> pd.DataFrame:
+    """BEELINE PseudoTime.csv -> cells x lineages frame (NaN where a cell is not on a lineage).
+
+    Columns are the file's lineage names (``PseudoTime1``, ``PseudoTime2``, ...). With
+    ``short_header`` the header may name the lineages only, one field short of every row, as
+    BEELINE's own example files (``inputs/example/GSD/ex1/PseudoTime.csv``: ``PseudoTime1,PseudoTime2``
+    over rows ``cell,t1,t2``), which BEELINE reads with pandas' implicit index; the pipeline
+    (:func:`grnbench.pipeline.load_raw_dataset`, :func:`read_beeline`) reads them so. Without it
+    such a file is refused as ragged (a row one field longer than the header).
+    """
+    header, rows = read_table(path, short_header=short_header)
     if len(header) < 2 or len(rows) == 0:
         raise InputError(path, "expected a header, then one row per cell: cell, pseudotime[, more lineages]")
     if _looks_like_data(header):
@@ -171,16 +191,20 @@ def read_pseudotime(path: str | os.PathLike) -> pd.Series:
     miss = np.vectorize(lambda v: v in MISSING, otypes=[bool])(vals) if vals.size else np.zeros(vals.shape, bool)
     x = _numbers(np.where(miss, "0", vals), path, lambda i, j: f"cell {cells[i]!r}, column {header[j + 1]!r}, line {i + 2}")
     x[miss] = np.nan
-    pt = pd.DataFrame(x, index=pd.Index(cells)).bfill(axis=1).iloc[:, 0]
-    return pt.rename("pseudotime")
+    return pd.DataFrame(x, index=pd.Index(cells), columns=pd.Index([str(h) for h in header[1:]]))
 
 
 def read_network(path: str | os.PathLike, genes=None) -> pd.DataFrame:
-    """``Gene1,Gene2[,...]`` edges, names verbatim. With ``genes``, every gene must be one of them."""
+    """``Gene1,Gene2[,...]`` edges, names verbatim. With ``genes``, every gene must be one of them.
+
+    A ``Type`` column (BEELINE's sign of the edge, ``+`` / ``-``) is kept as written.
+    """
     header, rows = read_table(path)
     if not {"Gene1", "Gene2"} <= set(header):
         raise InputError(path, f"expected columns Gene1,Gene2, got {header}")
     df = pd.DataFrame({"Gene1": _column(header, rows, "Gene1", path), "Gene2": _column(header, rows, "Gene2", path)})
+    if "Type" in header:
+        df["Type"] = _column(header, rows, "Type", path)
     for col in ("Gene1", "Gene2"):
         empty = np.flatnonzero((df[col].str.strip() == "").to_numpy())
         if len(empty):
@@ -304,7 +328,7 @@ def read_beeline(
     net, dropped = restrict_to_tf_regulators(net, tf_list, source=network, tfs_path=tfs)
     pt = None
     if pseudotime is not None:
-        pt = read_pseudotime(pseudotime)
+        pt = read_pseudotime(pseudotime, short_header=True)
         check_pseudotime_cells(pt, list(expr.index), pseudotime, expression)
     prov = {"source": "beeline", "expression": str(expression), "network": str(network),
             "tfs": str(tfs), "pseudotime": str(pseudotime), "name": name, "edges_dropped_non_tf": dropped}
