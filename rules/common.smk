@@ -225,7 +225,8 @@ def get_final_output():
 def preprocess_inputs(w):
     d = DATASETS[w.dataset]
     raw = f"{RESULTS}/raw/{w.dataset}"
-    if d["source"] == "simulate":
+    # BEELINE-format files written by rules simulate / krumsiek11
+    if d["source"] in ("simulate", "krumsiek11"):
         return {
             "expression": f"{raw}/ExpressionData.csv",
             "pseudotime": f"{raw}/PseudoTime.csv",

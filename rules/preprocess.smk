@@ -25,6 +25,27 @@ rule simulate:
         "../workflow_scripts/simulate.py"
 
 
+rule krumsiek11:
+    output:
+        expression=f"{RESULTS}/raw/{{dataset}}/ExpressionData.csv",
+        pseudotime=f"{RESULTS}/raw/{{dataset}}/PseudoTime.csv",
+        tfs=f"{RESULTS}/raw/{{dataset}}/TFs.csv",
+        network=f"{RESULTS}/raw/{{dataset}}/refNetwork.csv",
+    log:
+        f"{LOGS}/krumsiek11/{{dataset}}.log",
+    benchmark:
+        f"{BENCH}/krumsiek11/{{dataset}}.tsv"
+    wildcard_constraints:
+        dataset=_alt([d for d, v in DATASETS.items() if v["source"] == "krumsiek11"]),
+    conda:
+        "../envs/grnbench.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../workflow_scripts/krumsiek11.py"
+
+
 rule preprocess:
     input:
         unpack(preprocess_inputs),
@@ -46,7 +67,7 @@ rule preprocess:
     params:
         source=lambda w: (
             "beeline"
-            if DATASETS[w.dataset]["source"] == "geo"
+            if DATASETS[w.dataset]["source"] in ("geo", "krumsiek11")
             else DATASETS[w.dataset]["source"]
         ),
         # datasets.<name>.preprocess.<key>, else the top-level preprocess block's
