@@ -35,7 +35,8 @@ def test_rules_are_snakefmt_formatted():
     assert r.returncode == 0, r.stderr
 
 
-@pytest.mark.parametrize("configfile", ["config/config.yaml", "config/shared-real.yaml", "config/paper.yaml"])
+@pytest.mark.parametrize("configfile", ["config/config.yaml", "config/shared-real.yaml", "config/paper.yaml",
+                                        "config/beeline-gsd.yaml", "config/krumsiek11.yaml"])
 def test_dry_run_plans(configfile, tmp_path):
     r = smk("-n", "--configfile", configfile, "--config", f"results={tmp_path}/res")
     assert "infer" in r.stdout and "evaluate" in r.stdout
