@@ -25,7 +25,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import copy_workflow
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -54,8 +54,6 @@ def env(plugins: bool = False) -> dict:
     return e
 
 
-#: What a workflow run needs besides the installed package.
-WORKFLOW_FILES = ("Snakefile", "rules", "workflow_scripts", "config", "envs", "resources", "report", "profiles")
 _WORK: list[Path] = []
 
 
@@ -63,13 +61,7 @@ _WORK: list[Path] = []
 def workflow_copy(tmp_path_factory):
     """Run Snakemake in a private copy of the workflow: these tests SIGKILL runs and call
     ``snakemake --unlock``, which must never unlock a run a developer has going in the checkout."""
-    d = tmp_path_factory.mktemp("workflow")
-    for name in WORKFLOW_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, d / name)
-        else:
-            shutil.copy2(src, d / name)
+    d = copy_workflow(tmp_path_factory.mktemp("workflow"))
     _WORK[:] = [d]
     yield d
 
