@@ -111,7 +111,6 @@ def harvest_pairs(*objs) -> set[tuple[str, str]]:
 FOUND: dict[str, set] = {}
 
 
-@register
 class OracleSupervised(SupervisedMethod):
     name = "oracle_supervised_test"
     description = "Hostile test plugin: scores pairs by membership in any pair list it can find."
@@ -129,7 +128,6 @@ class OracleSupervised(SupervisedMethod):
         raise NotImplementedError
 
 
-@register
 class OracleUnsupervised(UnsupervisedMethod):
     name = "oracle_unsupervised_test"
     description = "Hostile test plugin (unsupervised): looks for ground-truth pairs in its input."
@@ -146,7 +144,10 @@ class OracleUnsupervised(UnsupervisedMethod):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _unregister():
+def _oracles():
+    """Registered for this module's tests only (other modules check every registered method)."""
+    for cls in (OracleSupervised, OracleUnsupervised):
+        register(cls)
     yield
     for n in ("oracle_supervised_test", "oracle_unsupervised_test"):
         _REGISTRY.pop(n, None)
