@@ -1,0 +1,106 @@
+"""Zenodo files pinned by version (``zenodo:<concept>@<version>/<file>``), against a server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import threading
+
+import pytest
+
+from grnbench.data import zenodo
+from grnbench.errors import DownloadError
+
+BODY = b"PK-not-really-a-zip" * 100
+FAST = {"retries": 1, "backoff": 0.01, "timeout": 5}
+
+
+@pytest.fixture
+def api(monkeypatch):
+    """A fake Zenodo API on 127.0.0.1: ``routes[path] = (status, bytes)``."""
+    routes: dict[str, tuple[int, bytes]] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server naming
+            status, body = routes.get(self.path, (404, b"{}"))
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{srv.server_address[1]}"
+    monkeypatch.setenv("GRNBENCH_ZENODO_API", base + "/api")
+    yield base, routes
+    srv.shutdown()
+    srv.server_close()
+
+
+def listing(base: str, versions: dict[str, str], *, rdm: bool = False, md5: str | None = None) -> bytes:
+    """A ``/versions`` answer: ``{record id: version}``, each record holding BEELINE-data.zip."""
+    hits = []
+    for rid, version in versions.items():
+        entry = {"key": "BEELINE-data.zip", "size": len(BODY),
+                 "checksum": f"md5:{md5 or hashlib.md5(BODY).hexdigest()}"}
+        link = f"{base}/records/{rid}/files/BEELINE-data.zip"
+        if rdm:
+            files = {"entries": {"BEELINE-data.zip": {**entry, "links": {"content": link}}}}
+        else:
+            files = [{**entry, "links": {"self": link}}]
+        hits.append({"id": int(rid), "metadata": {"version": version}, "files": files})
+    return json.dumps({"hits": {"hits": hits, "total": len(hits)}}).encode()
+
+
+VERSIONS = "/api/records/3378975/versions?allversions=true&size=100"
+
+
+@pytest.mark.parametrize("rdm", [False, True], ids=["legacy", "invenio-rdm"])
+def test_resolve_picks_the_named_version(api, rdm):
+    base, routes = api
+    routes[VERSIONS] = (200, listing(base, {"3701939": "v3", "15000004": "v4", "9999": "2"}, rdm=rdm))
+    found = zenodo.resolve("zenodo:3378975@v4/BEELINE-data.zip", **FAST)
+    assert found.record_id == "15000004"
+    assert found.url == f"{base}/records/15000004/files/BEELINE-data.zip"
+    assert found.size == len(BODY) and found.md5 == hashlib.md5(BODY).hexdigest()
+    # "4" and "v4" name the same version
+    assert zenodo.resolve("zenodo:3378975@2/BEELINE-data.zip", **FAST).record_id == "9999"
+    assert zenodo.resolve("zenodo:3378975@v2/BEELINE-data.zip", **FAST).record_id == "9999"
+
+
+def test_missing_version_names_the_listed_ones(api):
+    base, routes = api
+    routes[VERSIONS] = (200, listing(base, {"3701939": "v3"}))
+    with pytest.raises(DownloadError, match=r"no version 'v4'.*3701939.*v3"):
+        zenodo.resolve("zenodo:3378975@v4/BEELINE-data.zip", **FAST)
+
+
+def test_missing_file_names_the_record_files(api):
+    base, routes = api
+    routes[VERSIONS] = (200, listing(base, {"15000004": "v4"}))
+    with pytest.raises(DownloadError, match=r"no file 'BEELINE-Networks.zip'.*BEELINE-data.zip"):
+        zenodo.resolve("zenodo:3378975@v4/BEELINE-Networks.zip", **FAST)
+
+
+def test_api_errors_are_named(api):
+    base, routes = api
+    with pytest.raises(DownloadError, match="HTTP 404 from Zenodo"):
+        zenodo.resolve("zenodo:3378975@v4/BEELINE-data.zip", **FAST)
+    routes[VERSIONS] = (200, b"<html>maintenance</html>")
+    with pytest.raises(DownloadError, match="did not answer JSON"):
+        zenodo.resolve("zenodo:3378975@v4/BEELINE-data.zip", **FAST)
+    routes[VERSIONS] = (503, b"{}")
+    with pytest.raises(DownloadError, match="failed after 2 attempts"):
+        zenodo.resolve("zenodo:3378975@v4/BEELINE-data.zip", **FAST)
+
+
+@pytest.mark.parametrize("bad", ["zenodo:3378975/BEELINE-data.zip", "zenodo:abc@v4/x.zip",
+                                 "zenodo:3378975@v4/sub/x.zip"])
+def test_malformed_spec(bad):
+    with pytest.raises(DownloadError, match="expected zenodo:<concept record id>@<version>/<file name>"):
+        zenodo.parse(bad)
