@@ -97,6 +97,20 @@ def test_tree_threads_do_not_change_scores(name, small_data):
     one = make(name, **params).infer(small_data, seed=3, threads=1)
     two = make(name, **params).infer(small_data, seed=3, threads=2)
     np.testing.assert_array_equal(one, two)
+    three = make(name, **params).infer(small_data, seed=4, threads=3)  # 12 uneven chunks of 20
+    assert not np.array_equal(one, three)  # the seed reaches the workers
+    np.testing.assert_array_equal(make(name, **params).infer(small_data, seed=4), three)
+
+
+def test_tree_targets_are_columns_of_the_full_matrix(small_data):
+    x = small_data.expression()
+    regs = np.flatnonzero(small_data.tf_mask)
+    kw = {"n_jobs": 1, "n_estimators": 4, "max_features": "sqrt"}
+    full = tree_importances(x, regs, "RF", kw, seed=2)
+    targets = np.array([19, 0, 7, 3])  # out of order, two TFs
+    for threads in (1, 2):
+        part = tree_importances(x, regs, "RF", kw, seed=2, threads=threads, targets=targets)
+        np.testing.assert_array_equal(part, full[:, targets])
 
 
 @pytest.mark.parametrize(

@@ -72,24 +72,30 @@ def tree_importances(
     seed: int,
     threads: int = 1,
     early_stop_window_length: int = EARLY_STOP_WINDOW_LENGTH,
+    targets: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(len(regulators) x n_genes) importance matrix over all target genes of ``x``."""
-    n_genes = x.shape[1]
-    targets = np.arange(n_genes)
+    """(len(regulators) x len(targets)) importance matrix; ``targets`` default: every gene of ``x``.
+
+    ``threads > 1`` fits the targets over a loky process pool of ``threads`` workers. Each
+    target's regression takes ``seed`` whatever worker runs it, so the matrix is the same bits
+    for every ``threads``.
+    """
+    targets = np.arange(x.shape[1]) if targets is None else np.asarray(targets, dtype=np.int64)
     args = (regressor_type, regressor_kwargs, x, regulators)
-    if threads <= 1:
+    if threads <= 1 or len(targets) <= 1:
         return fit_targets(*args, targets, seed, early_stop_window_length)
     from joblib import Parallel, delayed
 
     # interleaved chunks balance cheap and expensive targets; 4 per worker smooths the tail
-    n_chunks = min(n_genes, 4 * threads)
-    chunks = [targets[i::n_chunks] for i in range(n_chunks)]
+    n_chunks = min(len(targets), 4 * threads)
+    pos = np.arange(len(targets))
+    chunks = [pos[i::n_chunks] for i in range(n_chunks)]
     parts = Parallel(n_jobs=threads, backend="loky")(
-        delayed(fit_targets)(*args, chunk, seed, early_stop_window_length) for chunk in chunks
+        delayed(fit_targets)(*args, targets[c], seed, early_stop_window_length) for c in chunks
     )
-    out = np.zeros((len(regulators), n_genes))
-    for chunk, part in zip(chunks, parts):
-        out[:, chunk] = part
+    out = np.zeros((len(regulators), len(targets)))
+    for c, part in zip(chunks, parts):
+        out[:, c] = part
     return out
 
 
