@@ -11,6 +11,9 @@ network, 0 = not) and ``Part`` (``train``, ``val`` or ``test``). Protocols:
 - :func:`degree_matched_split` - GENELink train/val, but each test positive gets ``k`` negatives
   with the same TF and a target in the same training in-degree bin, so a predictor that knows
   only label degrees scores about 0.5 AUROC.
+- :func:`cross_dataset_split` - label transfer: train / validation rows are another dataset's
+  (or network's) labelled pairs, matched to this dataset's genes by upper-cased symbol; test
+  rows are this dataset's pairs that share no (TF, target) pair with them.
 
 Every protocol's output goes through :func:`check_split`.
 
@@ -358,6 +361,209 @@ def degree_matched_split(data: GRNData, seed: int, k: int = 1, reciprocal="auto"
     return _stamp(out, reciprocal, recip, frac)
 
 
+# --- cross_dataset: train on one dataset's labels, test on another's pairs ----------------------
+
+
+def symbol_key(gene) -> str:
+    """How :func:`cross_dataset_split` matches genes of two datasets: the symbol stripped and
+    upper-cased (mouse ``Gata1`` = human ``GATA1``); no ortholog table, no alias resolution."""
+    return str(gene).strip().upper()
+
+
+def _symbol_map(data: GRNData, role: str) -> dict[str, str]:
+    """Upper-cased symbol -> gene name; two genes with one key are refused (ambiguous match)."""
+    out: dict[str, str] = {}
+    for g in data.genes:
+        k = symbol_key(g)
+        if k in out and out[k] != g:
+            raise InputError(data.name, f"cross_dataset ({role} dataset): genes {out[k]!r} and {g!r} have the same "
+                             f"symbol {k!r} after upper-casing; genes are matched by upper-cased symbol, so each must be unique")
+        out[k] = g
+    return out
+
+
+def _edge_set(data: GRNData) -> set[tuple[str, str]]:
+    net = data.network
+    return {(a, b) for a, b in zip(net["Gene1"].astype(str), net["Gene2"].astype(str)) if a != b}
+
+
+def mapped_network(train_data: GRNData, data: GRNData) -> set[tuple[str, str]]:
+    """``train_data``'s edges (self-loops dropped) whose two genes are genes of ``data``, in
+    ``data``'s names (matched by :func:`symbol_key`): the truth of a cross_dataset split's
+    training and validation rows."""
+    test_map, train_map = _symbol_map(data, "test"), _symbol_map(train_data, "train")
+    to_test = {g: test_map[k] for k, g in train_map.items() if k in test_map}
+    return {(to_test[a], to_test[b]) for a, b in _edge_set(train_data) if a in to_test and b in to_test}
+
+
+def cross_dataset_split(
+    data: GRNData, train_data: GRNData, seed: int, *, mode: str = "hard", train_mode: str = "hard",
+    test_frac: float = 0.23, val_frac: float = 0.13, reciprocal="auto", train_name: str | None = None,
+) -> pd.DataFrame:
+    """Label transfer: train and validate on ``train_data``'s labels, test on ``data``'s pairs.
+
+    Genes are matched by :func:`symbol_key` (upper-cased symbol); every row is in ``data``'s
+    gene names. The (TF, target) pairs are cut at random (seeded, whatever their labels) into a
+    test share (``test_frac``) and a training share, so no pair can be both a training and a
+    test row, whichever network labels it:
+
+    - train / validation rows: ``train_data``'s labelled pairs under its protocol ``train_mode``
+      (``hard``: each TF with an edge, its positives and every other gene as negatives;
+      ``density``: its positives and as many random negatives of the same TF) that fall in the
+      training share; per TF and label a share ``val_frac`` of them (rounded down) goes to
+      validation (0.23 / 0.13: GENELink's 67 / 10 / 23 overall);
+    - test rows: ``data``'s own labelled pairs under its protocol ``mode`` (``hard``: every edge
+      and every other gene of each TF with an edge as negatives; ``density``: the edges and
+      GENELink's random negatives matching the network density) that fall in the test share.
+
+    Dropped, and counted in ``split.attrs["cross_dataset"]``: a training pair whose TF or target
+    is not a gene of ``data``, or whose TF is not one of ``data``'s TFs; a negative that is an
+    edge of the other dataset's network (negatives never overlap either dataset's positives).
+    With ``reciprocal`` resolved to ``keep_together`` (``auto``: over 5% of ``data``'s edges have
+    their reverse as an edge) a pair and its reverse fall in the same share, so the reverse of a
+    test pair is never a training or validation pair. Check the split with
+    ``check_split(split, data, train_network=mapped_network(train_data, data))``: each part's
+    labels are its own network's.
+    """
+    for m, key in ((mode, "mode"), (train_mode, "train_mode")):
+        if m not in ("hard", "density"):
+            raise InputError(f"split_params.cross_dataset.{key}", f"expected 'hard' or 'density', got {m!r}")
+    for v, key in ((test_frac, "test_frac"), (val_frac, "val_frac")):
+        if not 0 < v < 1:
+            raise InputError(f"split_params.cross_dataset.{key}", f"expected a number in (0, 1), got {v!r}")
+    recip, frac = resolve_reciprocal(reciprocal, data)
+    rng = np.random.default_rng(seed)
+    test_map, train_map = _symbol_map(data, "test"), _symbol_map(train_data, "train")
+    to_test = {g: test_map[k] for k, g in train_map.items() if k in test_map}  # train name -> test name
+    test_tfs = set(data.tfs)
+    test_pos = _edge_set(data)
+    train_edges = mapped_network(train_data, data)  # no test negative may be one of them
+    counts = {"train_positives": 0, "train_positives_kept": 0, "train_positives_dropped_gene_not_in_test": 0,
+              "train_positives_dropped_tf_not_a_test_tf": 0, "train_positives_in_test_share": 0,
+              "train_negatives_dropped_test_positive": 0}
+
+    # 1. candidate rows of both networks, in the test dataset's names
+    train_rows: list[tuple[str, str, int]] = []
+    genes_mapped = [to_test[g] for g in train_data.genes if g in to_test]
+    for tf, targets in _positives_by_tf(train_data).items():
+        counts["train_positives"] += len(targets)
+        t = to_test.get(tf)
+        if t is None or t not in test_tfs:
+            key = "train_positives_dropped_gene_not_in_test" if t is None else "train_positives_dropped_tf_not_a_test_tf"
+            counts[key] += len(targets)
+            continue
+        kept = [to_test[g] for g in targets if g in to_test]
+        counts["train_positives_dropped_gene_not_in_test"] += len(targets) - len(kept)
+        kset = set(kept)
+        train_rows += [(t, g, 1) for g in kept]
+        train_rows += [(t, g, 0) for g in genes_mapped if g != t and g not in kset]
+    test_by_tf: dict[str, set[str]] = {}
+    for a, b in test_pos:
+        test_by_tf.setdefault(a, set()).add(b)
+    genes = data.genes
+    test_rows = [(tf, g, int(g in test_by_tf[tf])) for tf in sorted(test_by_tf) for g in genes if g != tf]
+
+    # 2. the pairs' shares: one seeded draw per pair (per unordered pair under keep_together)
+    def share_key(a: str, b: str) -> tuple[str, str]:
+        return (min(a, b), max(a, b)) if recip == "keep_together" else (a, b)
+
+    keys = sorted({share_key(a, b) for a, b, _ in train_rows} | {share_key(a, b) for a, b, _ in test_rows})
+    in_test = dict(zip(keys, (rng.random(len(keys)) < test_frac).tolist()))
+
+    # 3. training and validation rows: the training share, negatives never a test-network edge
+    tv_pos, tv_neg = [], []
+    for a, b, lab in train_rows:
+        if in_test[share_key(a, b)]:
+            counts["train_positives_in_test_share"] += lab
+        elif lab:
+            tv_pos.append((a, b))
+        elif (a, b) in test_pos:
+            counts["train_negatives_dropped_test_positive"] += 1
+        else:
+            tv_neg.append((a, b))
+    if train_mode == "density":  # 1:1 negatives of the same TF (seeded)
+        npos = pd.Series([a for a, _ in tv_pos]).value_counts().to_dict() if tv_pos else {}
+        by: dict[str, list[tuple[str, str]]] = {}
+        for r in tv_neg:
+            by.setdefault(r[0], []).append(r)
+        tv_neg = []
+        for tf in sorted(by):
+            c = by[tf]
+            pick = rng.choice(len(c), size=min(int(npos.get(tf, 0)), len(c)), replace=False)
+            tv_neg += [c[i] for i in sorted(pick)]
+    counts["train_positives_kept"] = len(tv_pos)
+    tv = pd.DataFrame([(a, b, 1) for a, b in tv_pos] + [(a, b, 0) for a, b in tv_neg], columns=["TF", "Target", "Label"])
+    parts = np.full(len(tv), "train", dtype=object)
+    for _key, idx in sorted(tv.groupby(["TF", "Label"], sort=True).indices.items()):
+        idx = np.array(idx)
+        rng.shuffle(idx)
+        parts[idx[: int(len(idx) * val_frac)]] = "val"
+    tv["Part"] = parts
+
+    # 4. test rows: the test share, negatives never a training-network edge
+    t_pos = [(a, b) for a, b, lab in test_rows if lab and in_test[share_key(a, b)]]
+    t_neg = [(a, b) for a, b, lab in test_rows if not lab and in_test[share_key(a, b)] and (a, b) not in train_edges]
+    n_neg_clash = sum(1 for a, b, lab in test_rows if not lab and in_test[share_key(a, b)] and (a, b) in train_edges)
+    if mode == "density":  # GENELink's random test negatives, matching the network's density
+        n_targets = len({b for _, b in test_pos})
+        density = len(test_pos) / (len(test_by_tf) * max(n_targets, 1)) if test_by_tf else 0.0
+        n_neg = int(round(len(t_pos) * (1 - density) / density)) if density > 0 else 0
+        pick = rng.choice(len(t_neg), size=min(n_neg, len(t_neg)), replace=False)
+        t_neg = [t_neg[i] for i in sorted(pick)]
+    test = _frame([(a, b, 1, "test") for a, b in t_pos] + [(a, b, 0, "test") for a, b in t_neg])
+    out = pd.concat([tv[["TF", "Target", "Label", "Part"]], test], ignore_index=True)
+    out["Label"] = out["Label"].astype(int)
+    out = _stamp(out, reciprocal, recip, frac)
+    out.attrs["cross_dataset"] = {
+        "train": train_name or train_data.name,
+        "symbol_matching": "upper-cased symbol (grnbench.data.splits.symbol_key)",
+        "genes": {"train": train_data.n_genes, "test": data.n_genes, "shared": len(genes_mapped)},
+        "negatives": {"train": train_mode, "test": mode},
+        "test_frac": float(test_frac), "val_frac": float(val_frac),
+        **counts,
+        "test_positives": len(test_pos),
+        "test_positives_in_training_share": len(test_pos) - len(t_pos),
+        "test_negatives_dropped_train_positive": int(n_neg_clash),
+    }
+    return out
+
+
+def make_cross_dataset_split(data: GRNData, train: dict, seed: int, *, network: str, params: dict | None = None
+                             ) -> tuple[pd.DataFrame, dict]:
+    """The workflow's cross_dataset split of ``data`` (network ``network``): ``train`` names the
+    training labels' dataset (``{"h5ad": path, "network": its network name, "name": a label}``),
+    ``params`` is ``split_params.cross_dataset``. Returns the split, proven clean by
+    :func:`check_split` against both networks, and its summary (sizes, the unseen-gene subgroups'
+    sizes and the transfer's counts under ``cross_dataset``)."""
+    from grnbench.data.dataset import read_h5ad
+    from grnbench.evaluate.subgroups import subgroup_counts
+    from grnbench.pipeline import split_mode
+
+    params = dict(params or {})
+    if not train or not train.get("h5ad"):
+        raise InputError("split_params.cross_dataset.train", "no training dataset given (expected {dataset: ..., network: ...})")
+    train_data = read_h5ad(train["h5ad"])
+    mode = params.get("mode", "auto")
+    df = cross_dataset_split(
+        data, train_data, seed, mode=split_mode(network, mode), train_mode=split_mode(train.get("network", ""), mode),
+        test_frac=float(params.get("test_frac", 0.23)), val_frac=float(params.get("val_frac", 0.13)),
+        reciprocal=params.get("reciprocal", "auto"),
+        train_name=train.get("name"),
+    )
+    summary = check_split(df, data, train_network=mapped_network(train_data, data))
+    summary["dropped_positives"] = 0
+    neg = {"hard": "every other gene of the TF", "density": "1:1 random negatives per training TF"}
+    summary["negatives"] = {"train": neg[df.attrs["cross_dataset"]["negatives"]["train"]],
+                            "test": df.attrs["cross_dataset"]["negatives"]["test"]}
+    summary["cross_dataset"] = {**df.attrs["cross_dataset"], "subgroups": subgroup_counts(df)}
+    c = summary["cross_dataset"]
+    print(f"cross_dataset: trained on {c['train']}; {c['genes']['shared']} of {c['genes']['train']} training genes in this "
+          f"dataset; {c['train_positives_kept']} of {c['train_positives']} training positives kept; "
+          f"{c['test_positives'] - c['test_positives_in_training_share']} of {c['test_positives']} test-network edges in the test share; "
+          "subgroups " + ", ".join(f"{k}: {v['pairs']} pairs / {v['positives']} positives" for k, v in c["subgroups"].items()))
+    return df, summary
+
+
 RELEASED_FILES = {"train": "Train_set.csv", "val": "Validation_set.csv", "test": "Test_set.csv"}
 
 
@@ -417,7 +623,8 @@ def reverse_counts(split: pd.DataFrame) -> dict:
     }
 
 
-def check_split(split: pd.DataFrame, data: GRNData, *, verbose: bool = True) -> dict:
+def check_split(split: pd.DataFrame, data: GRNData, *, verbose: bool = True,
+                train_network: set[tuple[str, str]] | None = None) -> dict:
     """Prove a split is clean; return (and print) sizes and positive rates per part.
 
     Raises one :class:`SplitLeakError` listing every problem found: unknown parts or genes,
@@ -431,6 +638,10 @@ def check_split(split: pd.DataFrame, data: GRNData, *, verbose: bool = True) -> 
     ``not_applicable`` for released files, ``unrecorded`` for a frame without it), what was
     ``requested``, the network's ``network_fraction`` of reciprocal edges and the counts of
     :func:`reverse_counts`.
+
+    ``train_network`` (a cross_dataset split, :func:`mapped_network`): training and validation
+    labels are checked against these edges, test labels against ``data``'s network, and a
+    negative of any part must be an edge of neither.
     """
     need = {"TF", "Target", "Label", "Part"}
     if not need <= set(split.columns):
@@ -464,8 +675,13 @@ def check_split(split: pd.DataFrame, data: GRNData, *, verbose: bool = True) -> 
             problems.append(f"{len(cross)} (TF, target) pair(s) repeat across parts, e.g. {tf} -> {tg} in {where}")
     truth = set(data.network["Gene1"].astype(str) + "\t" + data.network["Gene2"].astype(str))
     is_pos = key.isin(truth).to_numpy()
+    any_pos = is_pos
+    if train_network is not None:  # cross_dataset: train/val rows carry the training network's labels
+        in_train = key.isin({f"{a}\t{b}" for a, b in train_network}).to_numpy()
+        any_pos = is_pos | in_train
+        is_pos = np.where(split["Part"].to_numpy() == "test", is_pos, in_train)
     lab = lab_raw.fillna(-1).to_numpy()
-    for mask, what in (((lab == 0) & is_pos, "negatives are ground-truth positives"),
+    for mask, what in (((lab == 0) & any_pos, "negatives are ground-truth positives"),
                        ((lab == 1) & ~is_pos, "positives are not in the network")):
         if mask.any():
             r = split[mask].iloc[0]
