@@ -115,6 +115,9 @@ DEFAULTS: dict[str, Any] = {
     "p_activation": 0.65,
     "p_and_logic": 0.3,
     "hill_coefficients": (2.0, 3.0, 4.0),
+    # a second dataset on part of another's network (cross_dataset protocol)
+    "network_seed": None,  # None -> seed; else network and gene names of that seed's dataset
+    "shared_edges": 1.0,  # fraction of that network's edges kept; the others get a new regulator
     # kinetics
     "tf_level_median": 100.0,
     "gene_level_median": 100.0,
@@ -234,8 +237,10 @@ class _Edges:
         )  # fmt: skip
 
 
-def _draw_network(n_tfs: int, n_genes: int, p: dict, rng: np.random.Generator):
-    """Roles, regulator order and edges (module docstring, "Network")."""
+def _draw_network(n_tfs: int, n_genes: int, p: dict, rng: np.random.Generator,
+                  rng_rewire: np.random.Generator | None = None):
+    """Roles, regulator order, edges (module docstring, "Network") and how many edges were
+    moved to a new regulator (``shared_edges`` < 1, drawn with ``rng_rewire``)."""
     n_master = p["n_master"] if p["n_master"] is not None else max(2, n_tfs // 8)
     if not 1 <= n_master < n_tfs:
         raise InputError("simulate.n_master", f"must be in [1, n_tfs - 1], got {n_master}")
@@ -282,11 +287,48 @@ def _draw_network(n_tfs: int, n_genes: int, p: dict, rng: np.random.Generator):
     hill = rng.choice(np.asarray(p["hill_coefficients"], dtype=float), size=m)
     and_gene = rng.random(n_genes) < p["p_and_logic"]
     raw = rng.uniform(0.5, 1.5, size=m)
+    n_moved = 0
+    if p["shared_edges"] < 1.0:
+        n_moved = _rewire(src, dst, sign, hill, raw, regs, weight, position, n_tfs, p,
+                          rng_rewire if rng_rewire is not None else rng)
     or_weight = np.where((sign > 0) & ~and_gene[dst], raw, 0.0)
     tot = np.bincount(dst, weights=or_weight, minlength=n_genes)
     or_weight = np.where(or_weight > 0, or_weight / np.maximum(tot[dst], 1e-12), 0.0)
     edges = _Edges(src, dst, sign, hill, np.full(m, np.nan), or_weight, and_gene).sorted()
-    return roles, order, edges
+    return roles, order, edges, n_moved
+
+
+def _rewire(src, dst, sign, hill, raw, regs, weight, position, n_tfs, p, rng) -> int:
+    """Keep ``round(shared_edges * m)`` edges (chosen at random); give each other edge a new
+    regulator of the same target, drawn as in the network model (attachment weights; a TF's
+    regulators precede it), never one of the target's regulators before or after, with a new
+    sign, Hill coefficient and OR weight. An edge without such a candidate stays (not moved).
+    Arrays are changed in place; returns how many edges were moved."""
+    m = len(src)
+    move = np.sort(rng.choice(m, size=m - int(round(p["shared_edges"] * m)), replace=False))
+    original: dict[int, set] = {}
+    current: dict[int, set] = {}
+    for a, b in zip(src.tolist(), dst.tolist()):
+        original.setdefault(b, set()).add(a)
+        current.setdefault(b, set()).add(a)
+    hills = np.asarray(p["hill_coefficients"], dtype=float)
+    moved = 0
+    for e in move:
+        g = int(dst[e])
+        cand = regs if g >= n_tfs else regs[position[regs] < position[g]]
+        cand = np.array([r for r in cand if r not in original[g] and r not in current[g]], dtype=np.int64)
+        if not len(cand):
+            continue
+        w = weight[cand] / weight[cand].sum()
+        r = int(rng.choice(cand, p=w))
+        current[g].discard(int(src[e]))
+        current[g].add(r)
+        src[e] = r
+        sign[e] = 1 if rng.random() < p["p_activation"] else -1
+        hill[e] = rng.choice(hills)
+        raw[e] = rng.uniform(0.5, 1.5)
+        moved += 1
+    return moved
 
 
 def _regulation(x: np.ndarray, e: _Edges) -> np.ndarray:
@@ -491,6 +533,8 @@ def _check_params(n_tfs, n_genes, n_cells, params) -> dict:
             f"need n_tfs >= 2, n_genes > n_tfs and n_cells >= 2; got {n_tfs}, {n_genes}, {n_cells}",
         )
     p = {**DEFAULTS, **params}
+    if not 0.0 <= float(p["shared_edges"]) <= 1.0:
+        raise InputError("simulate.shared_edges", f"must be in [0, 1], got {p['shared_edges']}")
     if int(p["n_branches"]) < 1:
         raise InputError("simulate.n_branches", f"must be >= 1, got {p['n_branches']}")
     return p
@@ -514,8 +558,13 @@ def simulate_dataset(
     rng_net, rng_kin, rng_cells, rng_counts, rng_names = (
         np.random.default_rng(s) for s in ss.spawn(5)
     )
+    rng_gene_names = rng_names
+    if p["network_seed"] is not None:  # the network, programs and gene names of that seed's dataset
+        net_ss = np.random.SeedSequence(int(p["network_seed"])).spawn(5)
+        rng_net, rng_gene_names = np.random.default_rng(net_ss[0]), np.random.default_rng(net_ss[4])
+    rng_rewire = np.random.default_rng(ss.spawn(1)[0])
 
-    roles, order, edges = _draw_network(n_tfs, n_genes, p, rng_net)
+    roles, order, edges, n_moved = _draw_network(n_tfs, n_genes, p, rng_net, rng_rewire)
     progs = _draw_programs(roles, p, rng_net)
     is_tf = np.arange(n_genes) < n_tfs
     level = np.exp(
@@ -540,7 +589,7 @@ def simulate_dataset(
 
     # Output order: genes shuffled (TFs interleaved; names say TF or not, never target vs
     # background), cells shuffled (cell order must not leak pseudotime).
-    gperm = rng_names.permutation(n_genes)
+    gperm = rng_gene_names.permutation(n_genes)
     cperm = rng_names.permutation(n_cells)
     names = np.empty(n_genes, dtype=object)
     n_tf_seen = n_other_seen = 0
@@ -585,6 +634,7 @@ def simulate_dataset(
         density=float(len(net) / (n_reg * n_tg)) if len(net) else 0.0,
         tfs_with_edges=float(n_reg),
         targets_with_edges=float(n_tg),
+        edges_moved=float(n_moved),
     )
     res.stats = stats
     return res
