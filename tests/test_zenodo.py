@@ -104,3 +104,59 @@ def test_api_errors_are_named(api):
 def test_malformed_spec(bad):
     with pytest.raises(DownloadError, match="expected zenodo:<concept record id>@<version>/<file name>"):
         zenodo.parse(bad)
+
+
+def test_fetch_pinned_verifies_md5_and_locks_the_record(api, tmp_path, caplog):
+    from grnbench.data import download as dl
+
+    base, routes = api
+    routes[VERSIONS] = (200, listing(base, {"3701939": "v3", "15000004": "v4"}))
+    routes["/records/15000004/files/BEELINE-data.zip"] = (200, BODY)
+    routes["/records/3701939/files/BEELINE-data.zip"] = (200, b"the v3 bytes")
+    lock = tmp_path / "lock.tsv"
+    dest = tmp_path / "out" / "BEELINE-data.zip"
+    dest.parent.mkdir()
+    zenodo.fetch_pinned("zenodo:3378975@v4/BEELINE-data.zip", dest, key="beeline_data", lockfile=lock, **FAST)
+    assert dest.read_bytes() == BODY
+    entry = dl.read_lock(lock)["beeline_data"]
+    assert entry["sha256"] == hashlib.sha256(BODY).hexdigest()
+    assert entry["url"] == f"{base}/records/15000004/files/BEELINE-data.zip"  # the record id, pinned
+    # later runs: the lock alone says where and what; Zenodo's API is not asked again
+    dest.unlink()
+    del routes[VERSIONS]
+    zenodo.fetch_pinned("zenodo:3378975@v4/BEELINE-data.zip", dest, key="beeline_data", lockfile=lock, **FAST)
+    assert dest.read_bytes() == BODY
+    # the record now serves other bytes: refused against the lock
+    dest.unlink()
+    routes["/records/15000004/files/BEELINE-data.zip"] = (200, b"x" * len(BODY))
+    with pytest.raises(DownloadError, match="SHA-256"):
+        zenodo.fetch_pinned("zenodo:3378975@v4/BEELINE-data.zip", dest, key="beeline_data", lockfile=lock, **FAST)
+    assert not dest.exists() and sorted(p.name for p in dest.parent.iterdir()) == []
+
+
+def test_fetch_pinned_refuses_bytes_that_differ_from_zenodos_md5(api, tmp_path):
+    base, routes = api
+    routes[VERSIONS] = (200, listing(base, {"15000004": "v4"}, md5="0" * 32))
+    routes["/records/15000004/files/BEELINE-data.zip"] = (200, BODY)
+    lock = tmp_path / "lock.tsv"
+    with pytest.raises(DownloadError, match=r"md5 .*Zenodo records md5 0{32}"):
+        zenodo.fetch_pinned("zenodo:3378975@v4/BEELINE-data.zip", tmp_path / "BEELINE-data.zip",
+                            key="beeline_data", lockfile=lock, **FAST)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing published, no temp file, no lock
+
+
+def test_fetch_pinned_offline_copy_is_recorded_with_a_warning(tmp_path, caplog, monkeypatch):
+    from grnbench.data import download as dl
+
+    monkeypatch.setenv("GRNBENCH_ZENODO_API", "http://127.0.0.1:9/api")  # nothing listens there
+    local = tmp_path / "offline"
+    local.mkdir()
+    (local / "BEELINE-data.zip").write_bytes(BODY)
+    lock = tmp_path / "lock.tsv"
+    dest = tmp_path / "BEELINE-data.zip"
+    with caplog.at_level("WARNING"):
+        zenodo.fetch_pinned("zenodo:3378975@v4/BEELINE-data.zip", dest, key="beeline_data",
+                            lockfile=lock, local_dir=local, **FAST)
+    assert dest.read_bytes() == BODY
+    assert "nothing here can confirm that it is version v4" in caplog.text
+    assert dl.read_lock(lock)["beeline_data"]["sha256"] == hashlib.sha256(BODY).hexdigest()

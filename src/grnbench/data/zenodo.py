@@ -23,6 +23,7 @@ the tests point it at a server on 127.0.0.1). Both shapes of Zenodo's answer are
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -31,6 +32,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 from grnbench.errors import DownloadError
 
@@ -144,3 +146,74 @@ def resolve(url: str, *, retries: int = 4, backoff: float = 1.0, timeout: float 
     log.info("%s -> Zenodo record %s (version %s): %s, %s bytes, md5 %s",
              url, found.record_id, version, found.url, size, found.md5)
     return found
+
+
+def _md5(path) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def fetch_pinned(
+    spec: str,
+    dest,
+    *,
+    key: str,
+    lockfile=None,
+    local_dir=None,
+    local_name: str | None = None,
+    retries: int = 4,
+    backoff: float = 1.0,
+    timeout: float = 60,
+) -> Path:
+    """Put the file that ``spec`` (``zenodo:<concept>@<version>/<file>``) names at ``dest``.
+
+    1. The lock file already records ``key`` -> that sha256 and size, and the URL it came from,
+       verify ``dest`` / the local copy / a fresh download against them (no API call).
+    2. Else a copy in ``local_dir`` -> copied, and its sha256 recorded in the lock under ``key``;
+       offline, nothing can confirm that it is version ``<version>``: a warning says so.
+    3. Else Zenodo's API names the record and the file (:func:`resolve`); the download is
+       verified against Zenodo's size and md5 before it is renamed onto ``dest``, and its sha256
+       and the resolved URL (which names the record id) are recorded in the lock under ``key``.
+    """
+    from grnbench.data import download as dl
+    from grnbench.utils import temp_beside
+
+    dest = Path(dest)
+    kw = {"retries": retries, "backoff": backoff, "timeout": timeout}
+    entry = dl.read_lock(lockfile).get(key) if lockfile is not None else None
+    if entry is not None:
+        url = entry.get("url") or spec
+        size = int(entry["bytes"]) if entry.get("bytes") else None
+        if is_zenodo(url) and not dest.exists() and not (
+                local_dir is not None and (Path(local_dir) / (local_name or dest.name)).is_file()):
+            url = resolve(spec, **kw).url  # recorded from an offline copy: ask Zenodo where it is
+        return dl.fetch(url, dest, sha256=entry["sha256"], size=size, local_dir=local_dir,
+                        local_name=local_name, key=key, **kw)
+    local = Path(local_dir) / (local_name or dest.name) if local_dir is not None else None
+    if local is not None and local.is_file():
+        log.warning("%s: %s is an offline copy; nothing here can confirm that it is version %s of "
+                    "the Zenodo record (its sha256 is recorded in %s and checked from now on)",
+                    spec, local, parse(spec)[1], lockfile)
+        return dl.fetch(spec, dest, local_dir=local_dir, local_name=local_name, lockfile=lockfile,
+                        key=key, **kw)
+    found = resolve(spec, **kw)
+    with temp_beside(dest) as tmp:
+        dl.fetch(found.url, tmp, size=found.size, **kw)
+        if found.md5 is not None:
+            got = _md5(tmp)
+            if got != found.md5:
+                raise DownloadError(f"{found.url} ({spec}): md5 {got}, Zenodo records md5 {found.md5}; "
+                                    "the download is discarded")
+        else:
+            log.warning("%s: Zenodo gives no md5 for %s; verified by size only", spec, found.url)
+        digests = dl.file_digests(tmp)
+        os.replace(tmp, dest)
+    if lockfile is not None:
+        dl.record_lock(lockfile, key, digests, found.url)
+    log.info("%s ready: Zenodo record %s, %d bytes, sha256 %s", dest, found.record_id, digests.size,
+             digests.sha256)
+    return dest
+
