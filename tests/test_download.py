@@ -328,8 +328,11 @@ def test_sources_table_is_well_formed():
         table
     )
     for row in table.values():
-        assert row["url"].startswith("https://")
+        assert row["url"].startswith(("https://", "zenodo:"))
         assert row["file"] in row["url"]
+    # BEELINE v1.1 needs dataset version v4 of the concept record (pinned by version)
+    assert table["beeline_data"]["url"] == "zenodo:3378975@v4/BEELINE-data.zip"
+    assert table["beeline_networks"]["url"] == "zenodo:3378975@v4/BEELINE-Networks.zip"
 
 
 def test_fetch_source_from_local_dir_records_lock(tmp_path, no_network):

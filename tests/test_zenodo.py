@@ -160,3 +160,22 @@ def test_fetch_pinned_offline_copy_is_recorded_with_a_warning(tmp_path, caplog, 
     assert dest.read_bytes() == BODY
     assert "nothing here can confirm that it is version v4" in caplog.text
     assert dl.read_lock(lock)["beeline_data"]["sha256"] == hashlib.sha256(BODY).hexdigest()
+
+
+def test_fetch_source_routes_zenodo_urls(api, tmp_path):
+    """A sources.tsv row with a zenodo: URL is fetched by version; a sha256 beside it is refused."""
+    from grnbench.data import download as dl
+    from grnbench.errors import InputError
+
+    base, routes = api
+    routes[VERSIONS] = (200, listing(base, {"15000004": "v4"}))
+    routes["/records/15000004/files/BEELINE-data.zip"] = (200, BODY)
+    sources = tmp_path / "sources.tsv"
+    head = "key\turl\tfile\tsha256\tbytes\tdescription\n"
+    sources.write_text(head + "bd\tzenodo:3378975@v4/BEELINE-data.zip\tBEELINE-data.zip\t\t\tv4\n")
+    lock = tmp_path / "lock.tsv"
+    out = dl.fetch_source("bd", tmp_path / "raw", sources=sources, lockfile=lock, **FAST)
+    assert out.read_bytes() == BODY and "records/15000004" in dl.read_lock(lock)["bd"]["url"]
+    sources.write_text(head + f"bd\tzenodo:3378975@v4/BEELINE-data.zip\tBEELINE-data.zip\t{'a' * 64}\t\tv4\n")
+    with pytest.raises(InputError, match="takes its hash from Zenodo"):
+        dl.fetch_source("bd", tmp_path / "raw2", sources=sources, lockfile=lock, **FAST)

@@ -551,6 +551,15 @@ def fetch_source(
     if key not in table:
         raise InputError(sources, f"unknown source key {key!r}; known: {sorted(table)}")
     row = table[key]
+    if row["url"].startswith("zenodo:"):  # pinned by version: grnbench.data.zenodo resolves it
+        from grnbench.data.zenodo import fetch_pinned
+
+        if row["sha256"]:
+            raise InputError(sources, f"{key}: a zenodo: URL takes its hash from Zenodo and the lock "
+                             "file; leave sha256 empty or give the record's https URL")
+        return fetch_pinned(row["url"], Path(dest_dir) / (filename or row["file"]), key=key,
+                            lockfile=lockfile, local_dir=local_dir, local_name=row["file"],
+                            **fetch_kwargs)
     return fetch(
         row["url"],
         Path(dest_dir) / (filename or row["file"]),
