@@ -25,6 +25,11 @@ alpha = 1, sampled softmax with 10 negatives) and then fits the logistic regress
 training keeps model selection on validation in one loop. Choice left open: uniform negative
 sampling (TensorFlow's sampled softmax uses a log-uniform sampler over node ids, which has no
 meaning for gene ids).
+
+``gene_embeddings`` (a file of gene vectors computed elsewhere, :mod:`grnbench.data.embeddings`;
+ours): the attribute input becomes ``[x_i || e_i]``, the expression profile beside the file's
+vector (standardised per dimension; zero for a gene the file lacks), as GNE's attributes are
+any per-gene features. Unset: expression only, as the paper.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from grnbench.data.dataset import GRNData
+from grnbench.data.embeddings import PARAMS as EMBEDDING_PARAMS
+from grnbench.data.embeddings import gene_embedding_matrix
 from grnbench.methods.base import SupervisedMethod
 from grnbench.methods.genelink import zscore_per_gene
 from grnbench.methods.graph import training_graph
@@ -96,6 +103,7 @@ class GNE(PairModelPredict, SupervisedMethod):
     defaults = {
         "id_dim": 128, "attr_dim": 128, "rep_dim": 128, "alpha": 1.0, "dropout": 0.5,
         "n_neg": 10, "topo_weight": 1.0, "lr": 5e-3, "batch_size": 256, "epochs": 20, "patience": 2,
+        **EMBEDDING_PARAMS,
     }
     presets = {"small": {}}  # the paper recipe trains in seconds at that size
 
@@ -105,8 +113,13 @@ class GNE(PairModelPredict, SupervisedMethod):
         seed_everything(seed)
         p = self.params
         graph = training_graph(data, train, symmetric=True)
+        features, emb_labels = zscore_per_gene(data.expression()), {}
+        if p["gene_embeddings"]:  # module docstring: attributes [expression || file vector]
+            emb, emb_labels = gene_embedding_matrix(p["gene_embeddings"], data.genes,
+                                                    min_coverage=float(p["gene_embeddings_min_coverage"]))
+            features = np.concatenate([features, emb], axis=1)
         self.model_ = GNEModel(
-            zscore_per_gene(data.expression()), graph, id_dim=p["id_dim"], attr_dim=p["attr_dim"],
+            features, graph, id_dim=p["id_dim"], attr_dim=p["attr_dim"],
             rep_dim=p["rep_dim"], alpha=p["alpha"], dropout=p["dropout"], n_neg=p["n_neg"],
             topo_batch=p["batch_size"], seed=seed,
         )
@@ -115,5 +128,5 @@ class GNE(PairModelPredict, SupervisedMethod):
         weight = float(p["topo_weight"])
         extra = (lambda m: weight * m.topology_loss()) if weight else None
         self.result_ = train_pair_model(self.model_, data, train, val, cfg, seed=seed, extra_loss=extra)
-        self.labels = {"best_epoch": self.result_.best_epoch, "graph_edges": int(graph.shape[1])}
+        self.labels = {"best_epoch": self.result_.best_epoch, "graph_edges": int(graph.shape[1]), **emb_labels}
         return self

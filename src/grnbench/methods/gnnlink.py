@@ -13,6 +13,11 @@ Loss: squared error between S and the 0/1 labels over the training pairs only (t
 loss of the paper), Adam lr 1e-3, 100 full-batch epochs. Model selection on validation (the
 public code trains a fixed 100 epochs and reports the last). No bias and no dropout, as in the
 public code (its dropout argument is unused).
+
+``gene_embeddings`` (a file of gene vectors computed elsewhere, :mod:`grnbench.data.embeddings`;
+ours, not in the paper): each gene's feature row becomes ``[x_i || e_i / |e_i|]``, the
+expression row above beside the file's standardised vector scaled to unit L2 norm (zero for a
+gene the file lacks), so both parts weigh alike in ``A_hat X W1``. Unset: the paper's features.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from torch import nn
 from torch_geometric.nn import GCNConv
 
 from grnbench.data.dataset import GRNData
+from grnbench.data.embeddings import PARAMS as EMBEDDING_PARAMS
+from grnbench.data.embeddings import gene_embedding_matrix
 from grnbench.methods.base import SupervisedMethod
 from grnbench.methods.genelink import zscore_per_gene
 from grnbench.methods.graph import training_graph
@@ -33,12 +40,15 @@ from grnbench.methods.training import PairModelPredict, TrainConfig, train_pair_
 from grnbench.utils import seed_everything
 
 
-def gnnlink_features(x: np.ndarray) -> np.ndarray:
-    """Genes x cells: per-gene z-scores, each gene's row scaled to unit L2 norm."""
-    z = zscore_per_gene(x)
+def _unit_rows(z: np.ndarray) -> np.ndarray:
     norm = np.linalg.norm(z, axis=1, keepdims=True)
     norm[norm == 0] = 1.0
     return (z / norm).astype(np.float32)
+
+
+def gnnlink_features(x: np.ndarray) -> np.ndarray:
+    """Genes x cells: per-gene z-scores, each gene's row scaled to unit L2 norm."""
+    return _unit_rows(zscore_per_gene(x))
 
 
 class GNNLinkModel(nn.Module):
@@ -63,7 +73,8 @@ class GNNLinkModel(nn.Module):
 class GNNLink(PairModelPredict, SupervisedMethod):
     name = "gnnlink"
     description = "GNNLink: two-layer GCN over training edges, ReLU(Z Z^T) scores, masked MSE."
-    defaults = {"hidden": [128, 64], "slope": 0.2, "lr": 1e-3, "epochs": 100, "patience": None}
+    defaults = {"hidden": [128, 64], "slope": 0.2, "lr": 1e-3, "epochs": 100, "patience": None,
+                **EMBEDDING_PARAMS}
     presets = {"small": {}}  # the paper recipe trains in seconds at that size
 
     def fit(self, data: GRNData, train: pd.DataFrame, val: pd.DataFrame, *, seed: int,
@@ -72,10 +83,14 @@ class GNNLink(PairModelPredict, SupervisedMethod):
         seed_everything(seed)
         p = self.params
         graph = training_graph(data, train, symmetric=True)  # GCNConv adds the self loops
-        self.model_ = GNNLinkModel(gnnlink_features(data.expression()), graph,
-                                   hidden=tuple(p["hidden"]), slope=p["slope"])
+        features, emb_labels = gnnlink_features(data.expression()), {}
+        if p["gene_embeddings"]:  # module docstring: [expression row || unit-norm file vector]
+            emb, emb_labels = gene_embedding_matrix(p["gene_embeddings"], data.genes,
+                                                    min_coverage=float(p["gene_embeddings_min_coverage"]))
+            features = np.concatenate([features, _unit_rows(emb)], axis=1)
+        self.model_ = GNNLinkModel(features, graph, hidden=tuple(p["hidden"]), slope=p["slope"])
         cfg = TrainConfig(epochs=p["epochs"], lr=p["lr"], batch_size=None, loss="mse",
                           patience=p["patience"], device=self.device)
         self.result_ = train_pair_model(self.model_, data, train, val, cfg, seed=seed)
-        self.labels = {"best_epoch": self.result_.best_epoch, "graph_edges": int(graph.shape[1])}
+        self.labels = {"best_epoch": self.result_.best_epoch, "graph_edges": int(graph.shape[1]), **emb_labels}
         return self

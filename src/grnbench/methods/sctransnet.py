@@ -2,7 +2,10 @@
 
 Pipeline of :meth:`ScTransNet.fit` (paper section 3; modules in ``grnbench.models.sctransnet``):
 
-1. encoder: the checkpoint in ``encoder_checkpoint`` (official scBERT file, optionally
+1. encoder: with ``gene_embeddings`` set, a file of gene vectors computed elsewhere (Geneformer,
+   scGPT, scFoundation, gene2vec; :mod:`grnbench.data.embeddings`: per-gene, or per-cell and pooled
+   as in step 2) replaces steps 1-2: no pretraining, no extraction; the labels name the file and
+   its SHA-256. Otherwise the checkpoint in ``encoder_checkpoint`` (official scBERT file, optionally
    fine-tuned by MLM for ``finetune_epochs``; or one written by ``pretrain_encoder``), else
    masked-expression pretraining on the dataset's cells (seed ``pretrain_seed``, shared by every
    fit seed; cached under ``pretrain_cache`` when set). Labels say which, never more.
@@ -61,6 +64,26 @@ class ScTransNet(PairModelPredict, SupervisedMethod):
     attentive = True
 
     # --- parts -------------------------------------------------------------------------------
+    def _file_vectors(self, data: GRNData) -> np.ndarray:
+        """The ``gene_embeddings`` file's vectors in place of the encoder's (module docstring, step 1)."""
+        from grnbench.data.embeddings import gene_embedding_matrix
+
+        p = self.params
+        t0 = time.perf_counter()
+        vectors, labels = gene_embedding_matrix(
+            p["gene_embeddings"], data.genes, min_coverage=float(p["gene_embeddings_min_coverage"]),
+            attentive=self.attentive, pooling=p["pooling_norm"], temperature=float(p["pooling_temperature"]),
+        )
+        self.resources["gene_embeddings_s"] = round(time.perf_counter() - t0, 2)
+        self.labels.update({
+            "encoder": f"external gene embeddings ({labels['gene_embeddings']})",
+            "encoder_source": "file",
+            "gene_embedding": "none (the file's vectors replace the encoder output)",
+            "pooling": labels.get("gene_embeddings_pooling", "none (per-gene file)"),
+            **labels,
+        })
+        return vectors
+
     def _encoder_vectors(self, data: GRNData, dev: str, threads: int) -> np.ndarray:
         p = self.params
         t0 = time.perf_counter()
@@ -113,7 +136,9 @@ class ScTransNet(PairModelPredict, SupervisedMethod):
         if dev == "cuda":
             torch.cuda.reset_peak_memory_stats()
         vectors = None
-        if self.use_encoder:
+        if self.use_encoder and p.get("gene_embeddings"):
+            vectors = torch.as_tensor(self._file_vectors(data))
+        elif self.use_encoder:
             vectors = torch.as_tensor(self._encoder_vectors(data, dev, threads))
         else:
             self.labels.update({"encoder": "none", "encoder_source": "none", "gene_embedding": "none", "pooling": "none"})
@@ -155,6 +180,8 @@ class ScTransNetNoEncoder(ScTransNet):
     name = "sctransnet_no_encoder"
     description = "scTransNet ablation without scBERT: QA-GNN-style GNN on the training GRN -> two channels."
     use_encoder = False
+    # no encoder vectors, so no file in their place: the parameters are unknown here (refused at planning)
+    defaults = {k: v for k, v in DEFAULTS.items() if not k.startswith("gene_embeddings")}
 
 
 @register

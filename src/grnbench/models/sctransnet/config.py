@@ -22,6 +22,10 @@ DEFAULTS: dict[str, Any] = {
     "gene2vec_path": None,  # text file: symbol then the vector (gene2vec's release format)
     "gene_embedding_standin": "coexpression",  # ours, used when gene2vec_path is None: coexpression | random
     "expression_log_base": "2",  # how data.expression() was logged (project: log2(1+x)): e | 2 | 10 | counts
+    # file of gene vectors computed elsewhere (Geneformer, scGPT, gene2vec, ...) used in place of
+    # the encoder's pooled vectors: no pretraining, no extraction (grnbench.data.embeddings)
+    "gene_embeddings": None,
+    "gene_embeddings_min_coverage": 0.5,  # fewer of the dataset's genes in the file: an error
     # --- Performer (scBERT: dim 200, depth 6, 10 heads x 64, 266 random features) ----------
     "enc_dim": 200,
     "enc_depth": 6,
