@@ -164,6 +164,85 @@ def test_genelink_genes_without_training_edge_share_one_embedding(tiny_data, tin
         assert len({tuple(np.round(r, 5)) for r in z.numpy()}) == n_distinct
 
 
+
+def _genelink_dense_layer(layer, x: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+    """GENELink's own ``AttentionLayer.forward`` (zpliulab/GENELink ``Code/scGNN.py``), eval mode,
+    re-stated with our layer's weights: dense scores, -9e15 off the graph, softmax per row."""
+    c, d = layer.conv, layer.out_dim
+    outs = []
+    for k in range(layer.heads):
+        h = x @ c.lin.weight[k * d:(k + 1) * d].T  # GENELink: x @ W_k
+        e = torch.nn.functional.leaky_relu(h @ c.att_dst[0, k][:, None] + (h @ c.att_src[0, k][:, None]).T,
+                                           negative_slope=layer.slope)  # a_k = [a_dst || a_src]
+        att = torch.softmax(torch.where(adj > 0, e, torch.full_like(e, -9e15)), dim=1)
+        out = torch.nn.functional.normalize(torch.nn.functional.leaky_relu(att @ h, layer.slope), p=2, dim=1)
+        outs.append(out + layer.bias[k])
+    return torch.stack(outs, dim=1)
+
+
+@pytest.mark.parametrize("isolated", ["bias", "mean"])
+def test_genelink_layer_matches_genelink_dense_attention(isolated):
+    """``isolated: mean`` (``preset: official``) is GENELink's layer exactly, isolated genes
+    included (a row of -9e15 softmaxes to 1/n over all genes); ``bias`` differs only there."""
+    from grnbench.methods.genelink import HeadwiseGAT
+
+    torch.manual_seed(0)
+    n = 12
+    x = torch.randn(n, 5)
+    src = torch.tensor([0, 1, 1, 2, 3, 4, 5])
+    dst = torch.tensor([1, 2, 3, 4, 4, 5, 6])  # genes 7..11 have no edge
+    ei = torch.stack([torch.cat([src, dst]), torch.cat([dst, src])])
+    adj = torch.zeros(n, n)
+    adj[ei[1], ei[0]] = 1.0
+    layer = HeadwiseGAT(5, 4, heads=3, slope=0.2, attn_dropout=0.5, isolated=isolated, init_gain=1.414).eval()
+    with torch.no_grad():
+        layer.bias.normal_()
+        ours, ref = layer(x, ei), _genelink_dense_layer(layer, x, adj)
+    lone = torch.arange(n) >= 7
+    torch.testing.assert_close(ours[~lone], ref[~lone], rtol=1e-5, atol=1e-5)
+    if isolated == "mean":
+        torch.testing.assert_close(ours[lone], ref[lone], rtol=1e-5, atol=1e-5)
+    else:
+        torch.testing.assert_close(ours[lone], layer.bias.detach().expand(int(lone.sum()), -1, -1))
+        assert not torch.allclose(ours[lone], ref[lone], atol=1e-3)
+
+
+def test_genelink_init_gain_uses_genelink_per_head_bounds():
+    """``init_gain`` draws each head's W (in x out) and a (2 out x 1) as GENELink's xavier does."""
+    from grnbench.methods.genelink import HeadwiseGAT
+
+    torch.manual_seed(0)
+    in_dim, out, heads = 200, 64, 3
+    default = HeadwiseGAT(in_dim, out, heads, 0.2, 0.5)
+    layer = HeadwiseGAT(in_dim, out, heads, 0.2, 0.5, init_gain=1.414)
+    w_bound = 1.414 * (6.0 / (in_dim + out)) ** 0.5
+    a_bound = 1.414 * (6.0 / (2 * out + 1)) ** 0.5
+    for k in range(heads):
+        w = layer.conv.lin.weight[k * out:(k + 1) * out]
+        assert w.abs().max() <= w_bound and w.abs().max() > 0.95 * w_bound
+    for a in (layer.conv.att_src, layer.conv.att_dst):
+        assert a.abs().max() <= a_bound and a.abs().max() > 0.9 * a_bound
+    # PyG's glorot over all heads at once is narrower: the two initialisations really differ
+    assert default.conv.lin.weight.abs().max() < 0.8 * w_bound
+    with pytest.raises(ValueError, match="isolated"):
+        HeadwiseGAT(in_dim, out, heads, 0.2, 0.5, isolated="zero")
+
+
+def test_genelink_official_preset_scores_last_epoch_with_eval_dropout(tiny_data, tiny_split):
+    """``preset: official``: no model selection (the last epoch is kept) and the 0.01 channel
+    dropout stays on at evaluation (two predictions differ); the default is deterministic."""
+    train = tiny_split[tiny_split["Part"] == "train"].reset_index(drop=True)
+    val = tiny_split[tiny_split["Part"] == "val"].reset_index(drop=True)
+    test = tiny_split[tiny_split["Part"] == "test"].reset_index(drop=True)
+    off = get("genelink")(preset="official", epochs=3, batch_size=64).fit(tiny_data, train, val, seed=0)
+    assert off.labels["best_epoch"] == 3 and off.params["isolated"] == "mean"
+    assert not np.allclose(off.predict(tiny_data, test), off.predict(tiny_data, test))
+    m = get("genelink")(epochs=3, batch_size=64).fit(tiny_data, train, val, seed=0)
+    np.testing.assert_array_equal(m.predict(tiny_data, test), m.predict(tiny_data, test))
+    with pytest.raises(ValueError, match="select"):
+        get("genelink")(epochs=1, select="best").fit(tiny_data, train, val, seed=0)
+
+
 # --- building blocks ----------------------------------------------------------------------
 
 
