@@ -143,12 +143,12 @@ def _encoder_key(method):
 
 
 # encoder key -> the method whose settings pretrain it (scTransNet variants with an encoder that
-# is not a user-given checkpoint; those load it themselves)
+# is not a user-given checkpoint, those load it themselves, nor replaced by gene_embeddings)
 ENCODERS = {}
 for _m in PY_METHODS:
     _cls = REGISTERED[_m]
-    if getattr(_cls, "use_encoder", False) and not METHODS[_m]["params"].get(
-        "encoder_checkpoint"
+    if getattr(_cls, "use_encoder", False) and not any(
+        METHODS[_m]["params"].get(k) for k in ("encoder_checkpoint", "gene_embeddings")
     ):
         ENCODERS.setdefault(_encoder_key(_m), _m)
 
@@ -185,6 +185,12 @@ def infer_inputs(w):
         REGISTERED[w.method], "use_encoder", False
     ):
         out["encoder"] = encoder_file(w, w.method)
+    if method_cfg(w.method, "params").get("gene_embeddings"):  # tracked: a changed file reruns
+        from grnbench.data.embeddings import embedding_files
+
+        out["gene_embeddings"] = embedding_files(
+            method_cfg(w.method, "params")["gene_embeddings"]
+        )
     return out
 
 

@@ -317,3 +317,59 @@ def test_default_params_leave_embeddings_off():
     for name in EMB_METHODS:
         d = registry.get(name).defaults
         assert d["gene_embeddings"] is None and d["gene_embeddings_min_coverage"] == 0.5
+
+
+# --- through the pipeline and the workflow -------------------------------------------------------------
+
+
+def test_run_json_and_metrics_record_the_file(tiny_data, tmp_path):
+    import grnbench.pipeline as pl
+    from grnbench.data import write_h5ad as save
+
+    save(tiny_data.adata, tmp_path / "data.h5ad")
+    pl.make_split(tmp_path / "data.h5ad", tmp_path / "split.csv", protocol="genelink", seed=0)
+    spec = write_npy(tmp_path, "emb", np.random.default_rng(0).normal(size=(60, 4)), list(tiny_data.genes))
+    d = tmp_path / "gnnlink"
+    info = pl.run_method(tmp_path / "data.h5ad", tmp_path / "split.csv", d / "edges.csv", d / "run.json",
+                         method="gnnlink", seed=0, params={"gene_embeddings": str(spec), "epochs": 3})
+    m = pl.evaluate(tmp_path / "data.h5ad", tmp_path / "split.csv", d / "edges.csv", d / "metrics.json",
+                    run_path=d / "run.json", ids={"method": "gnnlink", "seed": 0})
+    digest = hashlib.sha256(spec.read_bytes()).hexdigest()
+    for labels in (info["labels"], m["labels"]):
+        assert labels["gene_embeddings"] == "emb.npy" and labels["gene_embeddings_sha256"] == digest
+    assert info["params"]["gene_embeddings"] == str(spec)
+
+
+def test_workflow_refuses_a_missing_file_and_tracks_an_existing_one(tmp_path):
+    """``snakemake -n`` names the key of a path that does not exist; with the file there the infer
+    job reads it (and the .npy's gene list) as inputs, and scTransNet plans no encoder pretraining."""
+    import subprocess
+    import sys
+
+    import yaml
+    from conftest import ROOT
+
+    spec = write_npy(tmp_path, "emb", VEC, GENES)
+    cfg = {"seeds": [0], "splits": ["genelink"],
+           "datasets": {"sim": {"source": "simulate", "simulate": {"n_tfs": 24, "n_genes": 200, "n_cells": 250, "seed": 3},
+                                "networks": ["groundtruth"], "genesets": ["tfs80"]}},
+           "methods": {"gne": {"params": {"gene_embeddings": str(tmp_path / "absent.tsv")}},
+                       "sctransnet": {"preset": "small", "params": {"gene_embeddings": str(spec)}}}}
+
+    def dry(c):
+        (tmp_path / "c.yaml").write_text(yaml.safe_dump(c))
+        return subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", str(tmp_path / "c.yaml"),
+                               "--config", f"results={tmp_path}/res"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=300)
+
+    r = dry(cfg)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0
+    assert f"methods.gne.params.gene_embeddings: gene-embedding file '{tmp_path / 'absent.tsv'}' does not exist" in out
+    cfg["methods"]["gne"]["params"]["gene_embeddings"] = str(spec)
+    r = dry(cfg)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-3000:]
+    infer_inputs = [ln for ln in out.splitlines() if ln.strip().startswith("input:") and "split_seed0.csv, " in ln and "stats.json" in ln]
+    assert len(infer_inputs) == 2 and all(f"{spec}, {tmp_path / 'emb.genes.txt'}" in ln for ln in infer_inputs)
+    assert "pretrain_sctransnet" not in out

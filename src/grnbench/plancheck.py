@@ -17,6 +17,8 @@
   ``files.networks``; ``datasets.<name>.regulators: all`` on a ``source: genelink`` dataset;
   ``datasets.<name>.cell`` (``source: genelink``): a cell / network / gene set GENELink does not
   publish;
+- ``methods.<name>.params.gene_embeddings``: a file (or a ``.npy``'s gene list) that does not
+  exist, an unknown format or a bad ``#`` selector (:func:`grnbench.data.embeddings.spec_problems`);
 - ``downloads.genelink_local_dir`` / ``downloads.local_dir``: a folder that does not exist (a
   silent fall back to the network, and its retries, otherwise).
 
@@ -116,6 +118,7 @@ def config_problems(config: dict, methods: dict | None = None, *, context: dict 
     out += _dataset_problems(config.get("datasets", {}))
     if context.get("jobs_here"):
         out += _folder_problems(config.get("downloads", {}) or {}, Path(cwd or os.getcwd()))
+        out += _embedding_problems(config.get("methods", {}) or {}, Path(cwd or os.getcwd()))
         if context.get("local"):
             out += _device_problems(config, cuda_available)
     return out
@@ -221,6 +224,17 @@ def _folder_problems(downloads: dict, cwd: Path) -> list[str]:
         if value and not (cwd / value).is_dir():
             out.append(f"downloads.{key}: folder {value!r} does not exist (resolved from the working directory "
                        f"{cwd}: {(cwd / value).resolve()}); set it to an existing folder or to null to download")
+    return out
+
+
+def _embedding_problems(cfg_methods: dict, cwd: Path) -> list[str]:
+    from grnbench.data.embeddings import spec_problems
+
+    out = []
+    for name, m in cfg_methods.items():
+        spec = ((m or {}).get("params") or {}).get("gene_embeddings")
+        if spec:
+            out += spec_problems(spec, f"methods.{name}.params.gene_embeddings", cwd)
     return out
 
 
