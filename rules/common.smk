@@ -52,7 +52,7 @@ wildcard_constraints:
     dataset=_alt(DATASETS),
     network="[A-Za-z0-9_-]+",
     geneset="tfs[0-9]+",
-    split=_alt(["genelink", "genelink_released", "tf_holdout", "degree_matched"]),
+    split=_alt(["genelink", "genelink_released", "tf_holdout", "degree_matched", "cross_dataset"]),
     method="[a-z][a-z0-9_]*",
     seed="[0-9]+",
 
@@ -74,11 +74,19 @@ def dataset_jobs():
                 yield ds, net, gs
 
 
-def splits_for(ds):
+from grnbench.plancheck import cross_dataset_jobs
+
+# tested (dataset, network, geneset) -> the one whose labels train its cross_dataset split
+CROSS_DATASET = cross_dataset_jobs(config)
+
+
+def splits_for(ds, net=None, gs=None):
     out = []
     for sp in SPLITS:
         if sp == "genelink_released" and not DATASETS[ds].get("released_splits"):
             continue  # only datasets whose split files GENELink published
+        if sp == "cross_dataset" and (ds, net, gs) not in CROSS_DATASET:
+            continue  # the training cell itself, or a cell not tested (split_params.cross_dataset)
         out.append(sp)
     return out
 
@@ -91,7 +99,7 @@ def get_metrics_files():
     return [
         f"{RESULTS}/{ds}/{net}/{gs}/{sp}/{m}/seed{s}/metrics.json"
         for ds, net, gs in dataset_jobs()
-        for sp in splits_for(ds)
+        for sp in splits_for(ds, net, gs)
         for m in METHODS
         for s in SEEDS
     ]
@@ -101,7 +109,7 @@ def get_infer_benchmarks():
     return [
         f"{BENCH}/infer/{ds}/{net}/{gs}/{sp}/{m}/seed{s}.tsv"
         for ds, net, gs in dataset_jobs()
-        for sp in splits_for(ds)
+        for sp in splits_for(ds, net, gs)
         for m in METHODS
         for s in SEEDS
     ]
@@ -263,9 +271,27 @@ def preprocess_inputs(w):
     }
 
 
+def cross_dataset_train(w):
+    """The cross_dataset split's training labels: {"h5ad", "network", "name"}, or None."""
+    src = CROSS_DATASET.get((w.dataset, w.network, w.geneset)) if w.split == "cross_dataset" else None
+    if src is None:
+        return None
+    ds, net, gs = src
+    return {"h5ad": f"{RESULTS}/{ds}/{net}/{gs}/data.h5ad", "network": net, "name": f"{ds}/{net}/{gs}"}
+
+
 def split_inputs(w):
-    """The dataset, plus GENELink's released split files for the genelink_released protocol."""
+    """The dataset, plus GENELink's released split files for the genelink_released protocol
+    or the training dataset (train_h5ad) for cross_dataset."""
     out = {"h5ad": f"{job_dir(w)}/data.h5ad"}
+    if w.split == "cross_dataset":
+        train = cross_dataset_train(w)
+        if train is None:
+            raise ValueError(
+                f"config: split_params.cross_dataset: {w.dataset}/{w.network}/{w.geneset} is not a cell it tests"
+            )
+        out["train_h5ad"] = train["h5ad"]
+        return out
     if w.split != "genelink_released":
         return out
     d = DATASETS[w.dataset]

@@ -20,5 +20,6 @@ rule split:
         protocol=lambda w: w.split,
         split_params=lambda w: config["split_params"].get(w.split, {}),
         record_refusal=config["on_method_error"] == "record",
+        cross_dataset=cross_dataset_train,
     script:
         "../workflow_scripts/split.py"

@@ -17,6 +17,7 @@ with rule_logging(snakemake):  # noqa: F821
             k: sm.input[k] for k in ("train", "val", "test", "targets") if k in sm.input.keys()
         },
         record_refusal=sm.params.record_refusal,
+        train_data=sm.params.cross_dataset,  # cross_dataset: the training labels' dataset
     )
     write_json(summary, sm.output.summary)
     if summary["status"] != "ok":

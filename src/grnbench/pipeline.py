@@ -34,7 +34,7 @@ from grnbench.utils import (
 
 log = logging.getLogger("grnbench")
 
-SPLIT_PROTOCOLS = ("genelink", "genelink_released", "tf_holdout", "degree_matched")
+SPLIT_PROTOCOLS = ("genelink", "genelink_released", "tf_holdout", "degree_matched", "cross_dataset")
 DENSITY_NETWORKS = ("nonspecific", "string")  # GENELink's random, density-matched test negatives
 
 
@@ -48,7 +48,7 @@ def split_mode(network: str, mode: str = "auto") -> str:
 
 def make_split(
     data_path, out_path, *, protocol: str, seed: int, network: str = "", params: dict | None = None,
-    released: dict | None = None, record_refusal: bool = False,
+    released: dict | None = None, record_refusal: bool = False, train_data=None,
 ) -> dict:
     """Build one split, prove it clean with ``check_split`` and write it (CSV) atomically.
 
@@ -63,7 +63,7 @@ def make_split(
 
     try:
         return _make_split(data_path, out_path, protocol=protocol, seed=seed, network=network, params=params,
-                           released=released)
+                           released=released, train_data=train_data)
     except (SplitLeakError, InputError) as e:
         if not record_refusal:
             raise
@@ -73,7 +73,7 @@ def make_split(
         return {"status": "refused", "error": msg, "protocol": protocol, "seed": seed}
 
 
-def _make_split(data_path, out_path, *, protocol, seed, network, params, released) -> dict:
+def _make_split(data_path, out_path, *, protocol, seed, network, params, released, train_data=None) -> dict:
     from grnbench.data import splits as sp
 
     params = dict(params or {})
@@ -93,6 +93,10 @@ def _make_split(data_path, out_path, *, protocol, seed, network, params, release
         if not released:
             raise InputError(f"split {protocol}", "this dataset has no released split files (config key 'released_splits')")
         df = sp.read_genelink_split({p: released[p] for p in sp.PARTS}, data, released["targets"])
+    elif protocol == "cross_dataset":  # train_data = {"h5ad": path, "network": name, "name": label}
+        df, summary = sp.make_cross_dataset_split(data, train_data, seed, network=network, params=params)
+        write_csv(df, out_path)
+        return {"status": "ok", "protocol": protocol, "seed": seed, **summary}
     else:
         raise InputError("config: splits", f"unknown split protocol {protocol!r}; known: {SPLIT_PROTOCOLS}")
     summary = sp.check_split(df, data)
@@ -372,7 +376,7 @@ def evaluate(data_path, split_path, edges_path, out_path, *, run_path=None, kind
     # (scopes test:<subgroup>, listed in grnbench.evaluate.subgroups)
     unscored = ~pd.MultiIndex.from_frame(test[["TF", "Target"]].astype(str)).isin(
         pd.MultiIndex.from_frame(edges[["Gene1", "Gene2"]].astype(str)))
-    groups = subgroup_scopes(split)
+    groups = subgroup_scopes(split, protocol=(ids or {}).get("split"))
     for scope, mask in groups.items():
         if all(m.any() for m in groups.values()):  # one group alone would repeat scope test
             sub, n_miss = test[mask], int(unscored[mask].sum())

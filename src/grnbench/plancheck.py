@@ -20,7 +20,10 @@
 - ``methods.<name>.params.gene_embeddings``: a file (or a ``.npy``'s gene list) that does not
   exist, an unknown format or a bad ``#`` selector (:func:`grnbench.data.embeddings.spec_problems`);
 - ``downloads.genelink_local_dir`` / ``downloads.local_dir``: a folder that does not exist (a
-  silent fall back to the network, and its retries, otherwise).
+  silent fall back to the network, and its retries, otherwise);
+- ``split_params.cross_dataset``: a ``cross_dataset`` split without a training dataset and
+  network of the config, a test cell that is the training one or not in the config, or no cell
+  to test on (:func:`cross_dataset_jobs`).
 
 The checks that depend on the machine (device, local folders) run only when Snakemake plans or
 runs jobs here (not for ``--unlock``, ``--report``, ``--lint``, nor inside a cluster job).
@@ -116,6 +119,7 @@ def config_problems(config: dict, methods: dict | None = None, *, context: dict 
     out += _seed_problems(config.get("seeds", []))
     out += _method_problems(config.get("methods", {}), methods)
     out += _dataset_problems(config.get("datasets", {}))
+    out += cross_dataset_problems(config)
     if context.get("jobs_here"):
         out += _folder_problems(config.get("downloads", {}) or {}, Path(cwd or os.getcwd()))
         out += _embedding_problems(config.get("methods", {}) or {}, Path(cwd or os.getcwd()))
@@ -214,6 +218,75 @@ def _dataset_problems(datasets: dict) -> list[str]:
                         nets = sorted({n for n, _, _ in folders})
                         out.append(f"datasets.{ds}: GENELink publishes no folder {net}/{cell}/{gs} (networks {nets}; "
                                    f"cells of {net!r}: {cells}; gene sets of {net}/{cell}: {sets or 'none'})")
+    return out
+
+
+def cross_dataset_jobs(config: dict) -> dict[tuple[str, str, str], tuple[str, str, str]]:
+    """The cells of a ``cross_dataset`` split: ``(dataset, network, geneset)`` tested ->
+    ``(dataset, network, geneset)`` whose labels train it (same gene set name).
+
+    ``split_params.cross_dataset.train`` names the training dataset and network;
+    ``split_params.cross_dataset.test`` (optional) lists the ``{dataset, network}`` cells to
+    test on; default: every cell of the config but the training one whose gene set the training
+    dataset also has. Empty when ``cross_dataset`` is not in ``splits`` or the block is unusable
+    (:func:`cross_dataset_problems` names why)."""
+    if "cross_dataset" not in (config.get("splits") or []):
+        return {}
+    cd = ((config.get("split_params") or {}).get("cross_dataset") or {})
+    train = cd.get("train") or {}
+    datasets = config.get("datasets") or {}
+    tds, tnet = train.get("dataset"), train.get("network")
+    if tds not in datasets or tnet not in (datasets[tds].get("networks") or []):
+        return {}
+    train_sets = set(datasets[tds].get("genesets") or [])
+    wanted = cd.get("test")
+    cells = ([(t.get("dataset"), t.get("network")) for t in wanted] if wanted else
+             [(ds, net) for ds, d in datasets.items() for net in d.get("networks") or []])
+    out = {}
+    for ds, net in cells:
+        if (ds, net) == (tds, tnet) or ds not in datasets or net not in (datasets[ds].get("networks") or []):
+            continue
+        for gs in datasets[ds].get("genesets") or []:
+            if gs in train_sets:
+                out[(ds, net, gs)] = (tds, tnet, gs)
+    return out
+
+
+def cross_dataset_problems(config: dict) -> list[str]:
+    """What makes the config's ``cross_dataset`` split impossible (one line each)."""
+    if "cross_dataset" not in (config.get("splits") or []):
+        return []
+    key = "split_params.cross_dataset"
+    cd = ((config.get("split_params") or {}).get("cross_dataset") or {})
+    train = cd.get("train") or {}
+    datasets = config.get("datasets") or {}
+    cells = sorted(f"{ds}/{net}" for ds, d in datasets.items() for net in d.get("networks") or [])
+    if not train.get("dataset") or not train.get("network"):
+        return [f"{key}.train: splits has cross_dataset, which needs the dataset and network whose labels train it, "
+                f"e.g. train: {{dataset: <name>, network: <name>}}; the config's cells: {cells}"]
+    tds, tnet = train["dataset"], train["network"]
+    if tds not in datasets:
+        return [f"{key}.train.dataset: {tds!r} is not a dataset of the config (datasets: {sorted(datasets)})"]
+    if tnet not in (datasets[tds].get("networks") or []):
+        return [f"{key}.train.network: {tnet!r} is not a network of datasets.{tds} "
+                f"(its networks: {datasets[tds].get('networks') or []})"]
+    out = []
+    train_sets = set(datasets[tds].get("genesets") or [])
+    for i, t in enumerate(cd.get("test") or []):
+        ds, net = (t or {}).get("dataset"), (t or {}).get("network")
+        where = f"{key}.test[{i}]"
+        if (ds, net) == (tds, tnet):
+            out.append(f"{where}: {ds}/{net} is the training cell itself; cross_dataset tests on another dataset or network")
+        elif ds not in datasets or net not in (datasets[ds].get("networks") or []):
+            out.append(f"{where}: {ds}/{net} is not a cell of the config (cells: {cells})")
+        else:
+            missing = sorted(set(datasets[ds].get("genesets") or []) - train_sets)
+            if missing:
+                out.append(f"{where}: gene set(s) {missing} of datasets.{ds} are not gene sets of the training dataset "
+                           f"datasets.{tds} ({sorted(train_sets)}); the training labels come from the same gene set")
+    if not out and not cross_dataset_jobs(config):
+        out.append(f"{key}: no cell to test on: every cell of the config is the training one {tds}/{tnet} or has no gene "
+                   f"set of datasets.{tds} ({sorted(train_sets)}); add another dataset or network to test on")
     return out
 
 
