@@ -71,6 +71,10 @@ TABLES = {
         "Average ranks across benchmark cells (Friedman, Nemenyi critical difference)",
         "Rank per cell on mean test AUROC (1 = best; failed = last), averaged over cells; only methods run in every cell. cd = Nemenyi critical difference (Demsar 2006); within_cd_of_best = not shown to rank worse than the best.",
     ),
+    "generalization": (
+        "Generalisation across split protocols: gain over the degree prior",
+        "Per cell, method and protocol (GENELink, TF hold-out, degree-matched, cross-dataset; whichever ran): AUROC / AUPRC and delta = method - degree_prior on the same split and seed, mean ± sd over seeds; p: paired bootstrap vs degree_prior, Holm (table significance; scope test). labels_from: where the training labels came from.",
+    ),
 }
 FIGURES = {
     "performance_bars": "Mean AUROC and AUPRC per method and dataset (error bars: sd over seeds); the paper's Figure 2 layout, with random and the degree prior in grey.",
@@ -81,6 +85,7 @@ FIGURES = {
     "subnetwork": "True test edges of one dataset found by scTransNet (in its top-k) and missed by GENELink, and the reverse.",
     "critical_difference": "Average rank of every method over the benchmark cells (test AUROC, 1 = best) with the Nemenyi critical difference; methods joined by a bar are not significantly different (Demsar 2006).",
     "significance_ci": "Each method's AUROC gain over the stronger label-only prior of its cell with the 95% paired-bootstrap interval; filled = beats the prior (Holm-corrected p < 0.05).",
+    "generalization": "Each method's gain in AUROC and AUPRC over the degree prior (same split and seed; sd over seeds) on every split protocol the run has, from the GENELink protocol to cross-dataset label transfer; filled = beats the prior (Holm-corrected p < 0.05).",
 }
 TABLE_STEMS = tuple(TABLES)
 FIGURE_STEMS = tuple(FIGURES)
@@ -105,6 +110,7 @@ FIGURE_GROUPS = {
     "subnetwork": "Predicted edges",
     "critical_difference": "Statistics",
     "significance_ci": "Against the label-only priors",
+    "generalization": "Against the label-only priors",
 }
 
 
@@ -184,13 +190,17 @@ def aggregate(
     frames["borda"] = beeline_eval.borda_table(metrics, results_dir, files=files)
     frames["bootstrap_ci"], frames["significance"] = stats.bootstrap_tables(metrics, results_dir, files=files)
     frames["average_ranks"] = stats.average_ranks(summary)
+    from grnbench.evaluate import generalization
+
+    # issue 18.3: the protocols side by side, minus degree_prior
+    frames["generalization"] = generalization.generalization_table(metrics, frames["significance"], results_dir)
     written: list[Path] = []
     for stem, df in frames.items():
         title, note = TABLES[stem]
         written += tables.write_table(df, outdir_tables / stem, title, note)
     from grnbench.utils import atomic_path
 
-    for stem in ("significance", "average_ranks"):  # Markdown: p-values to 2 significant digits
+    for stem in ("significance", "average_ranks", "generalization"):  # Markdown: p-values to 2 significant digits
         with atomic_path(outdir_tables / f"{stem}.md") as tmp:
             tmp.write_text(tables.to_markdown(stats.readable_p(frames[stem]), *TABLES[stem]))
     fig = outdir_figures
@@ -210,6 +220,7 @@ def aggregate(
     written += plots.significance_ci(
         frames["significance"], fig / "significance_ci", tables.stronger_prior(metrics)
     )
+    written += generalization.generalization_figure(frames["generalization"], fig / "generalization")
     written.append(
         write_overview_html(
             fig / OVERVIEW,
