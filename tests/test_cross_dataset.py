@@ -251,6 +251,16 @@ def test_dry_run_plans_cross_dataset_for_the_tested_cell_only(tmp_path):
     assert "simA/groundtruth/tfs80/cross_dataset" not in r.stdout
 
 
+def test_dry_run_plans_the_mdc_config(shared_data, tmp_path):
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "config/cross-dataset.yaml",
+                        "--config", f"results={tmp_path}/res"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "mDC/nonspecific/tfs500/cross_dataset/genelink/seed2/edges.csv" in r.stdout
+    assert "mDC/specific/tfs500/cross_dataset" not in r.stdout
+
+
 # --------------------------------------------------------------------------------------------
 # end to end on the simulator, through the workflow's stage functions (fast)
 

@@ -27,6 +27,17 @@ regulators with probability proportional to ``w_r`` (for a TF: among the regulat
 in the order). Each edge is activating with probability ``p_activation`` (``Type`` ``+``)
 else repressing (``-``), with a Hill coefficient drawn from ``hill_coefficients``.
 
+**Two datasets on part of one network** (the ``cross_dataset`` split protocol). With
+``network_seed`` set, the network, the time programs and the gene names are those of the dataset
+simulated with ``seed = network_seed`` (same sizes and network parameters: the same gene is the
+same name in both); kinetics, cells, counts and pseudotime noise still follow ``seed``. With
+``shared_edges`` < 1, ``round(shared_edges * m)`` of the ``m`` edges (chosen at random from
+``seed``) are kept; each other edge gets a new regulator of the same target, drawn as above
+(attachment weights, a TF's regulators precede it), never one of the target's regulators before
+or after, with a new sign and Hill coefficient. An edge whose target has no such candidate stays;
+``stats["edges_moved"]`` counts the moved ones. The defaults (``None``, ``1.0``) draw exactly what
+earlier versions drew.
+
 **Regulation (Hill kinetics).** With ``z_e = x_src / K_e`` and ``h_e = z_e^n / (1 + z_e^n)``::
 
     f_g = A_g * prod_{e in rep(g)} (1 - h_e)                                         (1)
