@@ -52,7 +52,15 @@ wildcard_constraints:
     dataset=_alt(DATASETS),
     network="[A-Za-z0-9_-]+",
     geneset="tfs[0-9]+",
-    split=_alt(["genelink", "genelink_released", "tf_holdout", "degree_matched", "cross_dataset"]),
+    split=_alt(
+        [
+            "genelink",
+            "genelink_released",
+            "tf_holdout",
+            "degree_matched",
+            "cross_dataset",
+        ]
+    ),
     method="[a-z][a-z0-9_]*",
     seed="[0-9]+",
 
@@ -273,11 +281,19 @@ def preprocess_inputs(w):
 
 def cross_dataset_train(w):
     """The cross_dataset split's training labels: {"h5ad", "network", "name"}, or None."""
-    src = CROSS_DATASET.get((w.dataset, w.network, w.geneset)) if w.split == "cross_dataset" else None
+    src = (
+        CROSS_DATASET.get((w.dataset, w.network, w.geneset))
+        if w.split == "cross_dataset"
+        else None
+    )
     if src is None:
         return None
     ds, net, gs = src
-    return {"h5ad": f"{RESULTS}/{ds}/{net}/{gs}/data.h5ad", "network": net, "name": f"{ds}/{net}/{gs}"}
+    return {
+        "h5ad": f"{RESULTS}/{ds}/{net}/{gs}/data.h5ad",
+        "network": net,
+        "name": f"{ds}/{net}/{gs}",
+    }
 
 
 def split_inputs(w):
