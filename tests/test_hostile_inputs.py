@@ -13,9 +13,8 @@ The generator knows the right answer by construction (it wrote the table), so no
 own oracle; metrics are checked against independent O(n^2) implementations. Each test is
 parametrised by one *hazard* (a kind of damage), so every hazard gets its share of examples.
 
-Known bugs: a hazard whose bug class is in ``KNOWN_BUGS`` is skipped in the property tests
-(reason shown) and has a strict-xfail example test at the end of this file (it fails, as XPASS,
-once the bug is fixed: then drop the class from the set). ``GRNBENCH_HYPOTHESIS_EXAMPLES``
+Bug classes these tests found were all fixed; each keeps one example test at the end of this
+file (``test_known_*``: the inputs that showed it, now refused or read right). ``GRNBENCH_HYPOTHESIS_EXAMPLES``
 sets the examples per hazard (default 20: the module runs in well under a minute); the module
 prints how many examples ran.
 """
@@ -49,20 +48,17 @@ from grnbench.errors import InputError
 from grnbench.evaluate.metrics import score_ranking
 from grnbench.pipeline import evaluate, read_edges
 
-# Bug classes found by these tests and not fixed yet; the fix is in each xfail test's reason.
-KNOWN_BUGS: set[str] = set()
-_WAS_KNOWN = {
-    "ragged_rows",  # rows one field longer than the header shift every column (pandas' implicit index)
-    "name_coercion",  # names "NA", "01", "" become "nan", "1", NaN
-    "bool_values",  # "True"/"False" read as 1/0
-    "float32_overflow",  # |x| > 3.4e38 becomes inf in GRNData (float32)
-    "missing_header",  # a headerless TF / pseudotime / expression file loses its first record
-    "pseudotime_values",  # text and inf pseudotimes accepted (text silently back-filled)
-    "tf_index",  # GENELink TF.csv index "abc"/"" -> ValueError, "0.5" -> truncated
-    "duplicate_edges",  # a prediction file scoring one pair twice: the first is silently used
-    "label_coercion",  # score_ranking: label 0.5 -> 0; NaN/text -> ValueError
-    "float_parsing",  # pandas' default float parser is not correctly rounded: 1-ULP ties change AUROC
-}
+# Bug classes these tests found (all fixed; one regression example each at the end of the file):
+# - ragged_rows: rows one field longer than the header shift every column (pandas' implicit index)
+# - name_coercion: names "NA", "01", "" become "nan", "1", NaN
+# - bool_values: "True"/"False" read as 1/0
+# - float32_overflow: |x| > 3.4e38 becomes inf in GRNData (float32)
+# - missing_header: a headerless TF / pseudotime / expression file loses its first record
+# - pseudotime_values: text and inf pseudotimes accepted (text silently back-filled)
+# - tf_index: GENELink TF.csv index "abc"/"" -> ValueError, "0.5" -> truncated
+# - duplicate_edges: a prediction file scoring one pair twice: the first is silently used
+# - label_coercion: score_ranking: label 0.5 -> 0; NaN/text -> ValueError
+# - float_parsing: pandas' default float parser is not correctly rounded: 1-ULP ties change AUROC
 
 N = int(os.environ.get("GRNBENCH_HYPOTHESIS_EXAMPLES", "20"))
 PROP = settings(
@@ -80,13 +76,8 @@ ERROR = "error"  # expected outcome: an InputError naming the file
 
 
 def hazards(table: dict[str, str | None]) -> list:
-    """Parametrise over hazards; those whose bug class is known are skipped, naming the class."""
-    return [
-        pytest.param(h, marks=pytest.mark.skip(reason=f"known bug '{cls}' (see test_known_*)"))
-        if cls in KNOWN_BUGS
-        else h
-        for h, cls in table.items()
-    ]
+    """Parametrise over hazards (the values name the bug class a hazard once exposed)."""
+    return list(table)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -146,7 +137,7 @@ COERCED = st.sampled_from(["NA", "nan", "NaN", "null", "None", "01", "1", "1.0",
 
 def finite_token():
     """(text, value) of a valid number (within float32 range while that bug is open)."""
-    lim = 1e30 if "float32_overflow" in KNOWN_BUGS else 1e38  # larger is refused (float32 storage)
+    lim = 1e38  # larger is refused (float32 storage)
     floats = st.floats(-lim, lim, allow_nan=False, allow_infinity=False)
     return st.one_of(
         floats.map(lambda x: (repr(x), x)),
@@ -674,8 +665,7 @@ def prediction_case(draw, test: pd.DataFrame, hazard: str):
         if hazard == "ties"
         else st.floats(-1e30, 1e30, allow_nan=False)
     )
-    # repr round-trips exactly; while pandas' parser may be 1 ULP off, 15 digits keep values apart
-    fmt = "{!r}" if "float_parsing" not in KNOWN_BUGS else "{:.15g}"
+    fmt = "{!r}"  # repr round-trips exactly (our reader parses floats correctly rounded)
     w = w.map(lambda x: float(fmt.format(x)))
     rows = [(a, b, draw(w)) for a, b, k in zip(test.TF, test.Target, keep) if k]
     if hazard == "extra_pairs":
@@ -752,23 +742,14 @@ GARBAGE = st.one_of(
 @given(raw=GARBAGE)
 def test_random_bytes_only_input_error(workdir, reader, raw):
     RAN["random_bytes"] += 1
-    try:
-        status, got = outcome(READERS[reader], put(workdir, raw))
-    except ValueError as e:  # InputError is a ValueError too, but outcome() catches those
-        if "ragged_rows" in KNOWN_BUGS and "Length mismatch" in str(e):
-            return  # known bug 'ragged_rows' (test_known_ragged_rows)
-        raise
+    status, got = outcome(READERS[reader], put(workdir, raw))
     if status == "ok" and reader == "read_expression":
         assert np.all(np.isfinite(got.to_numpy())) and got.index.is_unique and got.columns.is_unique
     if status == "ok" and reader == "read_edges":
         assert np.all(np.isfinite(got["EdgeWeight"].to_numpy()))
 
 
-# --- known bugs: one strict-xfail example each (XPASS = fixed: drop the class from KNOWN_BUGS) --
-def _xfail(cls: str, fix: str):
-    return pytest.mark.xfail(cls in KNOWN_BUGS, reason=f"known bug '{cls}': {fix}", strict=True)
-
-
+# --- fixed bug classes: the example inputs that showed each, now refused or read right ---------
 def _refused(fn, tmp_path, text: str | bytes, *args):
     p = tmp_path / "f.csv"
     p.write_bytes(text if isinstance(text, bytes) else text.encode())
@@ -777,14 +758,6 @@ def _refused(fn, tmp_path, text: str | bytes, *args):
     assert str(p) in str(e.value)
 
 
-FIX_STRICT = (
-    "readers._read_csv: read with header=None, dtype=str, keep_default_na=False, refuse rows whose field count "
-    "differs from the header's, then convert value columns with pd.to_numeric(errors='coerce') and refuse what "
-    "does not parse"
-)
-
-
-@_xfail("ragged_rows", FIX_STRICT)
 @pytest.mark.parametrize(
     "reader, text",
     [
@@ -799,7 +772,6 @@ def test_known_ragged_rows(tmp_path, reader, text):
     _refused(reader, tmp_path, text)
 
 
-@_xfail("name_coercion", FIX_STRICT + "; names are kept verbatim")
 @pytest.mark.parametrize(
     "reader, text, want",
     [
@@ -819,7 +791,6 @@ def test_known_names_verbatim(tmp_path, reader, text, want):
     assert got == want
 
 
-@_xfail("name_coercion", FIX_STRICT + "; refuse empty names")
 @pytest.mark.parametrize(
     "reader, text",
     [
@@ -832,7 +803,6 @@ def test_known_empty_names(tmp_path, reader, text):
     _refused(reader, tmp_path, text)
 
 
-@_xfail("bool_values", FIX_STRICT)
 @pytest.mark.parametrize(
     "reader, text",
     [(read_expression, ",a\ng,True\n"), (read_edges, "Gene1,Gene2,EdgeWeight\nA,B,True\n")],
@@ -841,10 +811,6 @@ def test_known_bool_values(tmp_path, reader, text):
     _refused(reader, tmp_path, text)
 
 
-@_xfail(
-    "float32_overflow",
-    "readers.read_expression: refuse |x| > np.finfo(np.float32).max (GRNData stores float32)",
-)
 def test_known_float32_overflow(tmp_path):
     (tmp_path / "e.csv").write_text(",c1,c2\nTF1,1e39,1\nG1,2,3\n")
     (tmp_path / "n.csv").write_text("Gene1,Gene2\nTF1,G1\n")
@@ -856,11 +822,6 @@ def test_known_float32_overflow(tmp_path):
     assert np.all(np.isfinite(d.expression())), "1e39 became inf"
 
 
-@_xfail(
-    "missing_header",
-    "read_tfs: require a 'TF' column (no first-column fallback); read_expression / read_pseudotime: refuse a "
-    "header whose value-column names all parse as numbers ('header row looks like data')",
-)
 @pytest.mark.parametrize(
     "reader, text",
     [
@@ -874,20 +835,11 @@ def test_known_missing_header(tmp_path, reader, text):
     _refused(reader, tmp_path, text)
 
 
-@_xfail(
-    "pseudotime_values",
-    "readers.read_pseudotime: refuse a non-empty value that is not a finite number (today 'abc' -> NaN, "
-    "then bfill takes the next lineage's value)",
-)
 @pytest.mark.parametrize("text", ["cell,p1,p2\nc1,abc,5\n", "cell,p1\nc1,inf\n"])
 def test_known_pseudotime_values(tmp_path, text):
     _refused(read_pseudotime, tmp_path, text)
 
 
-@_xfail(
-    "tf_index",
-    "readers.read_genelink_folder: check pd.to_numeric(tf_df['index']) is a whole number before int()",
-)
 @pytest.mark.parametrize("index", ["abc", "", "0.5"])
 def test_known_tf_index(tmp_path, index):
     (tmp_path / "BL--ExpressionData.csv").write_text(",a,b\nT1,1,2\nG1,3,4\n")
@@ -897,20 +849,10 @@ def test_known_tf_index(tmp_path, index):
         read_genelink_folder(tmp_path)
 
 
-@_xfail(
-    "duplicate_edges",
-    "pipeline.read_edges: refuse a repeated (Gene1, Gene2) pair, naming it and its row (metrics.attach_scores "
-    "keeps the first silently)",
-)
 def test_known_duplicate_edges(tmp_path):
     _refused(read_edges, tmp_path, "Gene1,Gene2,EdgeWeight\nA,B,1\nA,B,2\n")
 
 
-@_xfail(
-    "label_coercion",
-    "metrics._check: y = np.asarray(y); require 1-D, a numeric or bool dtype and values exactly in {0, 1} BEFORE "
-    "casting to int; convert s inside try/except -> InputError",
-)
 @pytest.mark.parametrize(
     "y, s",
     [
@@ -926,11 +868,6 @@ def test_known_label_coercion(y, s):
         score_ranking(y, s)
 
 
-@_xfail(
-    "float_parsing",
-    "readers._read_csv: pass float_precision='round_trip' to pd.read_csv (the default parser reads "
-    "9.999999999999999e+29 as 1e+30, tying two different prediction weights and changing AUROC)",
-)
 def test_known_float_parsing(tmp_path):
     p = tmp_path / "edges.csv"
     p.write_text("Gene1,Gene2,EdgeWeight\nA,B,9.999999999999999e+29\nA,C,1e+30\n")
