@@ -153,7 +153,8 @@ def test_regulators_all_returns_tf_rows(small_data):
     reason=(
         "arboreto 0.1.6 with current dask fails in arboreto.algo ('Must supply at least one "
         "delayed object'). If this test XPASSes, arboreto's own entry points work again: the "
-        "dask-free per-target loop in grnbench.methods.tree_based can be revisited."
+        "dask-free per-target loop in grnbench.methods.tree_based can be revisited. (arboreto's "
+        "GitHub master 79f916b runs; benchmarks/faithfulness/arboreto_vs_ours.py uses it.)"
     ),
 )
 @pytest.mark.parametrize("name", ["genie3", "grnboost2"])

@@ -17,7 +17,10 @@ arboreto's own per-target functions (``arboreto.core.fit_model`` and
 ``to_feature_importances``, the body of ``infer_partial_network``) for every target ourselves,
 in-process for ``threads = 1`` and over a joblib process pool otherwise. Every target uses the
 same explicit seed (as arboreto does), so the result does not depend on ``threads`` or on how
-targets are split among workers. Regulators are the dataset's TFs (``regulators = "tfs"``);
+targets are split among workers. (arboreto's GitHub master, 79f916b, fixes the dask failure;
+``benchmarks/faithfulness/arboreto_vs_ours.py`` runs its ``arboreto.algo`` entry points against
+this loop: the same bits on the same float32 input; on the float64 CSV GRNBoost2's mDC test AUROC
+differs by 0.001.) Regulators are the dataset's TFs (``regulators = "tfs"``);
 a target that is a TF is fitted without itself. ``regulators = "all"`` uses every gene as a
 candidate regulator, BEELINE's setting, and returns the TF rows.
 """
