@@ -222,7 +222,7 @@ def test_median_ratio_size_factors_equation():
     expect = np.median(x.iloc[:, :3] / g, axis=1)
     np.testing.assert_allclose(s, expect)
     assert s[1] / s[0] == pytest.approx(2.0)
-    logx, _ = geo.log_normalise(x, "median_ratio")
+    logx, _ = geo.log2_median_ratio_normalise(x)
     np.testing.assert_allclose(logx.iloc[1, 0], np.log2(20 / s[1] + 1))
     with pytest.raises(InputError, match="positive value in every cell"):
         geo.median_ratio_size_factors(pd.DataFrame([[0.0, 1], [1, 0]]))

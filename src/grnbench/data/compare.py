@@ -125,50 +125,41 @@ def pseudotime_agreement(ours: pd.Series, theirs: pd.Series) -> float:
 # --------------------------------------------------------------------------------------------------
 
 
-def _csv(path, **kw) -> pd.DataFrame:
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, "file does not exist")
-    try:
-        return pd.read_csv(path, **kw)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise InputError(path, f"cannot read as CSV ({e})") from e
+def _column(path, col: str) -> list[str]:
+    """One named column of a CSV as written (:func:`grnbench.data.readers.read_table`)."""
+    from grnbench.data.readers import read_table
 
-
-def _column(df: pd.DataFrame, col: str, path) -> list[str]:
-    if col not in df.columns:
-        raise InputError(path, f"expected a column {col!r}, got {list(df.columns)}")
-    return df[col].astype(str).tolist()
+    header, rows = read_table(path)
+    if col not in header:
+        raise InputError(path, f"expected a column {col!r}, got {header}")
+    return [str(v) for v in rows[:, header.index(col)]]
 
 
 def read_genelink_published(folder: str | os.PathLike) -> dict:
     """A GENELink folder's genes (``Target.csv``), TFs, network and, if present, expression (cells x genes)."""
+    from grnbench.data.readers import read_expression, read_network, read_tfs
+
     folder = Path(folder)
-    target = folder / "Target.csv"
-    genes = _column(_csv(target, dtype=str, keep_default_na=False), "Gene", target)
-    tf_path = folder / "TF.csv"
-    tfs = _column(_csv(tf_path, dtype=str, keep_default_na=False), "TF", tf_path)
-    net_path = folder / "BL--network.csv"
-    net = _csv(net_path, dtype=str, keep_default_na=False)
-    _column(net, "Gene1", net_path), _column(net, "Gene2", net_path)
+    genes = _column(folder / "Target.csv", "Gene")
+    tfs = read_tfs(folder / "TF.csv")
+    net = read_network(folder / "BL--network.csv")
     expr_path = folder / "BL--ExpressionData.csv"
-    expr = _csv(expr_path, index_col=0).T if expr_path.exists() else None
+    expr = read_expression(expr_path) if expr_path.exists() else None
     return {"genes": genes, "tfs": tfs, "network": net, "expression": expr}
 
 
 def read_beeline_expression(path: str | os.PathLike) -> pd.DataFrame:
     """BEELINE ExpressionData.csv (genes x cells) -> cells x genes, names as written."""
-    df = _csv(path, index_col=0)
-    names = _csv(path, usecols=[0], dtype=str, keep_default_na=False).iloc[:, 0]
-    df.index = names.to_numpy()
-    return df.T
+    from grnbench.data.readers import read_expression
+
+    return read_expression(path)
 
 
 def read_beeline_pseudotime(path: str | os.PathLike) -> pd.Series:
-    """First non-missing pseudotime column per cell."""
-    df = _csv(path, index_col=0)
-    df.index = df.index.astype(str)
-    return df.apply(pd.to_numeric, errors="coerce").bfill(axis=1).iloc[:, 0]
+    """First non-missing pseudotime column per cell (R-style short header accepted)."""
+    from grnbench.data.readers import read_pseudotime
+
+    return read_pseudotime(path, short_header=True)
 
 
 # --------------------------------------------------------------------------------------------------

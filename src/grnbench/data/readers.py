@@ -21,7 +21,8 @@ from grnbench.data.dataset import GRNData, make_adata
 from grnbench.errors import InputError
 
 
-def read_table(path: str | os.PathLike, *, short_header: bool = False) -> tuple[list[str], np.ndarray]:
+def read_table(path: str | os.PathLike, *, short_header: bool = False,
+               source: object = None) -> tuple[list[str], np.ndarray]:
     """A CSV as written: ``(header, rows)`` with every field a Python string, nothing coerced.
 
     Names stay verbatim (``NA``, ``01`` and ``True`` are names, not NaN, 1 or a bool); blank
@@ -29,15 +30,17 @@ def read_table(path: str | os.PathLike, *, short_header: bool = False) -> tuple[
     from the header's is refused, naming its line. With ``short_header`` a header one field
     shorter than the first row is R's ``write.table`` layout (the header names the value columns,
     each row starts with its row name, as BEELINE's example ``PseudoTime.csv``): an empty name
-    is put in front of it, and every row must then have that many fields.
+    is put in front of it, and every row must then have that many fields. Errors name ``source``
+    (default: ``path``), e.g. ``archive.zip:member`` for a member extracted to a temporary file.
     """
     import csv
 
     path = Path(path)
+    where = path if source is None else source
     if not path.exists():
-        raise InputError(path, "file does not exist")
+        raise InputError(where, "file does not exist")
     if path.stat().st_size == 0:
-        raise InputError(path, "file is empty")
+        raise InputError(where, "file is empty")
     rows, width, header = [], None, None
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
@@ -46,21 +49,21 @@ def read_table(path: str | os.PathLike, *, short_header: bool = False) -> tuple[
                     continue
                 if header is None:
                     header, width = row, len(row)
-                    _check_delimiter(header, path)
+                    _check_delimiter(header, where)
                     continue
                 if short_header and not rows and len(row) == width + 1:  # R layout: row names unnamed
                     header, width = ["", *header], width + 1
                 if len(row) != width:
                     more = "more" if len(row) > width else "fewer"
-                    raise InputError(path, f"{len(row)} fields, {more} than the header's {width}; "
+                    raise InputError(where, f"{len(row)} fields, {more} than the header's {width}; "
                                            "expected comma-separated rows like the header", where=f"line {line_no}")
                 rows.append(row)
     except UnicodeDecodeError as e:
-        raise InputError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from e
+        raise InputError(where, f"not UTF-8 text ({e.reason} at byte {e.start})") from e
     except csv.Error as e:
-        raise InputError(path, f"malformed CSV ({e})") from e
+        raise InputError(where, f"malformed CSV ({e})") from e
     if header is None:
-        raise InputError(path, "file has no rows or header")
+        raise InputError(where, "file has no rows or header")
     arr = np.empty((len(rows), width), dtype=object)
     if rows:
         arr[:] = rows
