@@ -8,7 +8,12 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from grnbench.data.dataset import GRNData
-from grnbench.data.simulate import DEFAULTS, log_normalise, simulate_dataset, write_beeline
+from grnbench.data.simulate import (
+    DEFAULTS,
+    log2_library_size_normalise,
+    simulate_dataset,
+    write_beeline,
+)
 from grnbench.errors import InputError
 from grnbench.methods.registry import get
 
@@ -114,7 +119,7 @@ def test_log_normalise_is_log2_of_size_factor_scaled_counts():
     counts = pd.DataFrame([[1, 0, 6], [3, 4, 2]], index=["a", "b"], columns=["c1", "c2", "c3"])
     # library sizes 4, 4, 8; median 4 -> size factors 1, 1, 2
     expected = np.log2(1 + np.array([[1, 0, 3], [3, 4, 1]], dtype=float))
-    np.testing.assert_allclose(log_normalise(counts).to_numpy(), expected)
+    np.testing.assert_allclose(log2_library_size_normalise(counts).to_numpy(), expected)
 
 
 def test_pcc_clearly_above_random_but_far_from_perfect(sim):

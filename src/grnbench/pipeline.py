@@ -10,7 +10,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -654,6 +653,3 @@ def save_dataset(data: GRNData, out_h5ad, out_stats=None) -> dict:
         write_json(stats, out_stats)
     return stats
 
-
-def env_threads() -> int:
-    return int(os.environ.get("GRNBENCH_THREADS", "1"))

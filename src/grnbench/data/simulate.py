@@ -85,7 +85,7 @@ dropped and 22-27% of all entries are zero, as in BEELINE's full-length data set
 TFs+500 matrix of GENELink is 22% zeros). ``SimResult.stats`` records both for every run; the
 tests check the wider ranges 5-30% and 15-50%.
 
-**Log-normalisation** (:func:`log_normalise`), as BEELINE's hESC preprocessing does with
+**Log-normalisation** (:func:`log2_library_size_normalise`), as BEELINE's hESC preprocessing does with
 median-by-ratio size factors: ``log2(1 + counts / s_i)`` with ``s_i`` = library size /
 median library size.
 
@@ -185,8 +185,8 @@ class SimResult:
     stats: dict[str, float] = field(default_factory=dict)
 
     def expression(self) -> pd.DataFrame:
-        """Log-normalised expression, genes x cells (see :func:`log_normalise`)."""
-        return log_normalise(self.counts)
+        """Log-normalised expression, genes x cells (see :func:`log2_library_size_normalise`)."""
+        return log2_library_size_normalise(self.counts)
 
     def to_adata(self):
         """The internal AnnData (cells x genes), see :mod:`grnbench.data.dataset`."""
@@ -514,7 +514,7 @@ def _sample_counts(mrna: np.ndarray, p: dict, rng: np.random.Generator):
     return counts.astype(np.int64), stats
 
 
-def log_normalise(counts: pd.DataFrame) -> pd.DataFrame:
+def log2_library_size_normalise(counts: pd.DataFrame) -> pd.DataFrame:
     """``log2(1 + counts / s_c)`` with size factor ``s_c`` = library size / median library size.
 
     ``counts`` is genes x cells; so is the result. Cells with no counts keep size factor 1.
@@ -674,7 +674,7 @@ def write_beeline(
 
     - ``ExpressionData.csv``: genes x cells, first column gene names (empty header cell, as
       BEELINE's R ``write.csv`` gives), values ``log2(1 + size-factor-normalised counts)``
-      (:func:`log_normalise`, the transform of BEELINE's experimental inputs), 6 significant digits.
+      (:func:`log2_library_size_normalise`, the transform of BEELINE's experimental inputs), 6 significant digits.
     - ``PseudoTime.csv``: ``,PseudoTime`` (cell name, pseudotime); with several branches
       ``,PseudoTime1,PseudoTime2,...`` and ``NA`` for cells not on that branch; trunk cells
       (before the branch point) are on every branch (BEELINE's synthetic convention).
