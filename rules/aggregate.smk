@@ -10,7 +10,7 @@ import os
 rule aggregate:
     input:
         metrics=f"{RESULTS}/tables/metrics.tsv",
-        published="resources/published/table1.tsv",
+        published=PUBLISHED_TABLE1,
     output:
         **aggregate_outputs(),
     log:

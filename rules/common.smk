@@ -15,6 +15,10 @@ for _plugin in config.get("plugins", []):
 RESULTS = config["results"]
 LOGS = f"{RESULTS}/logs"
 BENCH = f"{RESULTS}/benchmarks"
+# package data, found through the installed package (works as a module and under --sdm conda)
+from grnbench.package_data import resource
+
+PUBLISHED_TABLE1 = str(resource("published", "table1.tsv"))
 SEEDS = config["seeds"]
 DATASETS = config["datasets"]
 SPLITS = config["splits"]
