@@ -79,8 +79,10 @@ def _evaluate(args) -> int:
 
 def _aggregate(args) -> int:
     from grnbench.evaluate.report import aggregate
+    from grnbench.package_data import resource
 
-    files = aggregate(args.metrics, args.results, args.tables, args.figures, args.published)
+    published = args.published or resource("published")
+    files = aggregate(args.metrics, args.results, args.tables, args.figures, published)
     print("\n".join(map(str, files)))
     return 0
 
@@ -144,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--results", default="results")
     s.add_argument("--tables", default="results/tables")
     s.add_argument("--figures", default="results/figures")
-    s.add_argument("--published", default="resources/published")
+    s.add_argument("--published", default=None, help="folder of the paper's tables (default: the package's)")
     s.set_defaults(fn=_aggregate)
 
     s = sub.add_parser("download", help="fetch one GENELink folder (hash-checked)")
