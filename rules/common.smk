@@ -205,7 +205,8 @@ def infer_inputs(w):
         REGISTERED[w.method], "use_encoder", False
     ):
         out["encoder"] = encoder_file(w, w.method)
-    if method_cfg(w.method, "params").get("gene_embeddings"):  # tracked: a changed file reruns
+    # tracked: a changed file reruns
+    if method_cfg(w.method, "params").get("gene_embeddings"):
         from grnbench.data.embeddings import embedding_files
 
         out["gene_embeddings"] = embedding_files(
