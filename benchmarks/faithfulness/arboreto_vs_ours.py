@@ -21,8 +21,9 @@ and prints per-seed and mean +- sd test AUROC / AUPRC (average precision), ours 
 the largest |importance difference|, wall and CPU seconds (``getrusage`` of this process; the
 dask worker is in-process, so its CPU time is included) and ours' time over arboreto's. The
 ``uptime`` load is printed beside every timing. ``--arboreto-input float32`` gives arboreto the
-float32 matrix ours sees (then the importances are bit-identical: the difference of the default
-run is the float32 storage of the input, nothing in the loop). Importances are cached in
+float32 matrix ours sees (the per-target function then gives ours' bits, see
+``tests/test_unsupervised.py``; the default run's difference is the float32 storage of the
+input). Importances are cached in
 ``--workdir``; a second call with the same settings reuses them.
 
     python benchmarks/faithfulness/arboreto_vs_ours.py --arboreto /path/to/arboreto \
