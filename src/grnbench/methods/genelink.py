@@ -43,6 +43,8 @@ from torch import nn
 from torch_geometric.nn import GATConv
 
 from grnbench.data.dataset import GRNData
+from grnbench.data.embeddings import PARAMS as EMBEDDING_PARAMS
+from grnbench.data.embeddings import gene_embedding_matrix
 from grnbench.methods.base import SupervisedMethod
 from grnbench.methods.graph import training_graph
 from grnbench.methods.registry import register
@@ -105,7 +107,7 @@ class HeadwiseGAT(nn.Module):
 class GENELinkModel(nn.Module):
     def __init__(self, features: np.ndarray, edge_index: torch.Tensor, *, hidden=(128, 64, 32),
                  out_dim=16, heads=(3, 3), slope=0.2, attn_dropout=0.5, decoder="dot",
-                 isolated="bias", init_gain=None, eval_dropout=False):
+                 isolated="bias", init_gain=None, eval_dropout=False, gene_vectors=None):
         super().__init__()
         if decoder not in ("dot", "cosine", "mlp"):
             raise ValueError(f"GENELink decoder must be dot, cosine or mlp, got {decoder!r}")
@@ -115,8 +117,17 @@ class GENELinkModel(nn.Module):
         self.gat1 = HeadwiseGAT(self.x.shape[1], h1, heads[0], slope, attn_dropout, isolated, init_gain)
         self.gat2 = HeadwiseGAT(h1 * heads[0], h2, heads[1], slope, attn_dropout, isolated, init_gain)
         self.eval_dropout = eval_dropout
-        self.tf_channel = self._channel(h2, h3, out_dim)
-        self.target_channel = self._channel(h2, h3, out_dim)
+        # params.gene_embeddings: each gene's file vector joins its attention output before the
+        # TF / target channels (a gene without a training edge receives no message, so a vector
+        # fed to the attention layers would never reach it)
+        extra = 0
+        if gene_vectors is not None:
+            self.register_buffer("gene_vectors", torch.as_tensor(gene_vectors, dtype=torch.float32), persistent=False)
+            extra = int(self.gene_vectors.shape[1])
+        else:
+            self.gene_vectors = None
+        self.tf_channel = self._channel(h2 + extra, h3, out_dim)
+        self.target_channel = self._channel(h2 + extra, h3, out_dim)
         self.decoder = decoder
         self.mlp = nn.Linear(2 * out_dim, 1) if decoder == "mlp" else None
 
@@ -140,6 +151,8 @@ class GENELinkModel(nn.Module):
 
     def forward(self, tf: torch.Tensor, tg: torch.Tensor) -> torch.Tensor:
         z = self.encode()
+        if self.gene_vectors is not None:
+            z = torch.cat([z, self.gene_vectors], dim=1)
         u, v = self._run(self.tf_channel, z[tf]), self._run(self.target_channel, z[tg])
         if self.decoder == "dot":
             return (u * v).sum(-1)
@@ -157,6 +170,7 @@ class GENELink(PairModelPredict, SupervisedMethod):
         "attn_dropout": 0.5, "decoder": "dot", "lr": 3e-3, "lr_decay": 0.99,
         "batch_size": 256, "epochs": 20, "patience": None, "self_loops": False,
         "isolated": "bias", "init_gain": None, "eval_dropout": False, "select": "val",
+        **EMBEDDING_PARAMS,
     }
     presets = {
         "small": {},  # the paper recipe already trains in seconds at that size
@@ -171,11 +185,15 @@ class GENELink(PairModelPredict, SupervisedMethod):
         seed_everything(seed)
         p = self.params
         graph = training_graph(data, train, symmetric=True, self_loops=p["self_loops"])
+        emb, emb_labels = None, {}
+        if p["gene_embeddings"]:
+            emb, emb_labels = gene_embedding_matrix(p["gene_embeddings"], data.genes,
+                                                    min_coverage=float(p["gene_embeddings_min_coverage"]))
         self.model_ = GENELinkModel(
             zscore_per_gene(data.expression()), graph, hidden=tuple(p["hidden"]),
             out_dim=p["out_dim"], heads=tuple(p["heads"]), slope=p["slope"],
             attn_dropout=p["attn_dropout"], decoder=p["decoder"], isolated=p["isolated"],
-            init_gain=p["init_gain"], eval_dropout=p["eval_dropout"],
+            init_gain=p["init_gain"], eval_dropout=p["eval_dropout"], gene_vectors=emb,
         )
         if p["select"] not in ("val", "last"):
             raise ValueError(f"GENELink select must be val or last, got {p['select']!r}")
@@ -184,5 +202,5 @@ class GENELink(PairModelPredict, SupervisedMethod):
         # select "last": no validation pairs reach the loop, which then keeps the last epoch
         val_used = val if p["select"] == "val" else val.iloc[:0]
         self.result_ = train_pair_model(self.model_, data, train, val_used, cfg, seed=seed)
-        self.labels = {"best_epoch": self.result_.best_epoch, "graph_edges": int(graph.shape[1])}
+        self.labels = {"best_epoch": self.result_.best_epoch, "graph_edges": int(graph.shape[1]), **emb_labels}
         return self
