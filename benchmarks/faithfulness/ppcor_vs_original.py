@@ -35,10 +35,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 ROOT = Path(__file__).resolve().parents[2]
-MODE = {"specific": "hard", "nonspecific": "density"}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import MODE, add_data_args, msd, test_scores  # noqa: E402
 
 R_DRIVER = r"""
 args <- commandArgs(trailingOnly = TRUE)
@@ -93,28 +93,14 @@ def beeline_weights(est: np.ndarray, pv: np.ndarray, tf_rows: np.ndarray, cutoff
     return w
 
 
-def test_scores(w: np.ndarray, split: pd.DataFrame, tfs: list[str], genes: list[str]) -> dict:
-    test = split[split["Part"] == "test"]
-    tf_pos = {g: i for i, g in enumerate(tfs)}
-    g_pos = {g: i for i, g in enumerate(genes)}
-    s = w[[tf_pos[t] for t in test["TF"]], [g_pos[g] for g in test["Target"]]]
-    y = test["Label"].to_numpy()
-    return {"auroc": float(roc_auc_score(y, s)), "auprc": float(average_precision_score(y, s))}
 
 
-def msd(v) -> str:
-    v = np.asarray(v, dtype=float)
-    return f"{v.mean():.4f} +- {v.std(ddof=1) if len(v) > 1 else 0.0:.4f}"
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--original", type=Path, required=True, help="checkout of cran/ppcor")
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "genelink")
-    ap.add_argument("--network", choices=sorted(MODE), default="specific")
-    ap.add_argument("--cell", default="mDC")
-    ap.add_argument("--num", default="tfs500")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    add_data_args(ap)
     ap.add_argument("--genes", type=int, default=None, help="keep the first N genes of the file")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)

@@ -42,11 +42,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-MODE = {"specific": "hard", "nonspecific": "density"}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import MODE, add_data_args, msd, test_scores  # noqa: E402
+
 SHIM = 'set.seed({seed}); commandArgs <- function(trailingOnly = TRUE) c({args}); source("{src}")'
 
 
@@ -97,28 +97,14 @@ def run_original(original: Path, x: np.ndarray, t: np.ndarray, seed: int, z: int
     return {"A": a, "wall_s": wall, "cpu_s": cpu, "load": load()}
 
 
-def test_scores(w: np.ndarray, split: pd.DataFrame, tfs: list[str], genes: list[str]) -> dict:
-    test = split[split["Part"] == "test"]
-    tf_pos = {g: i for i, g in enumerate(tfs)}
-    g_pos = {g: i for i, g in enumerate(genes)}
-    s = w[[tf_pos[t] for t in test["TF"]], [g_pos[g] for g in test["Target"]]]
-    y = test["Label"].to_numpy()
-    return {"auroc": float(roc_auc_score(y, s)), "auprc": float(average_precision_score(y, s))}
 
 
-def msd(v) -> str:
-    v = np.asarray(v, dtype=float)
-    return f"{v.mean():.4f} +- {v.std(ddof=1) if len(v) > 1 else 0.0:.4f}"
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--original", type=Path, required=True, help="checkout of hmatsu1226/SCODE")
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "genelink")
-    ap.add_argument("--network", choices=sorted(MODE), default="specific")
-    ap.add_argument("--cell", default="mDC")
-    ap.add_argument("--num", default="tfs500")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    add_data_args(ap)
     ap.add_argument("--z", type=int, default=10)
     ap.add_argument("--n-iter", type=int, default=1000)
     ap.add_argument("--n-rep", type=int, default=6)
