@@ -26,7 +26,9 @@ the same pairs. For every network and seed the script
 3. trains and scores ours (``grnbench.methods.get("cnnc")``, default or ``--presets``) on the same
    split;
 
-and prints test AUROC / AUPRC mean +- sd, ours minus the original, wall and CPU seconds.
+and prints test AUROC / AUPRC mean +- sd, ours minus the original, wall and CPU seconds. Both
+sides' results are cached per split folder (the original's by epochs, ours' by preset and
+``--param``), so one seed per call adds up and a last call over all seeds only prints the table.
 
     python benchmarks/faithfulness/cnnc_vs_original.py --original /path/to/CNNC \
         --python /path/to/tf-venv/bin/python --splits /tmp/genelink_faithfulness \
@@ -175,6 +177,7 @@ def main(argv=None) -> int:
     if not (original / "train_new_model" / "train_with_labels_three_foldx.py").is_file():
         raise SystemExit(f"{original} is not a CNNC checkout (no train_new_model/train_with_labels_three_foldx.py)")
     commit, params = commit_of(original), parse_params(args.param)
+    tag = "".join(f"_{k}={json.dumps(v)}" for k, v in params.items()).replace(" ", "").replace("/", "_")
     print(f"CNNC checkout {original} at {commit}; original epochs {args.epochs}; ours presets {args.presets} "
           f"params {params}; load {load()}")
     record, summary = {"commit": commit, "rows": []}, []
@@ -190,12 +193,17 @@ def main(argv=None) -> int:
                   f"{orig['time_s']:.1f}s cpu {orig['cpu_s']:.1f}s load {orig['load']}{' (cached)' if orig.get('cached') else ''}")
             row = {"network": net, "seed": seed, "original": orig}
             for preset in args.presets:
-                ours = run_ours_method("cnnc", folder, sd, f"{net}/{args.cell}/{args.geneset}", seed,
-                                       None if preset == "default" else preset, params)
+                cache = sd / f"cnnc_ours_{preset}{tag}.json"
+                if cache.exists():
+                    ours = {**json.loads(cache.read_text()), "cached": True}
+                else:
+                    ours = run_ours_method("cnnc", folder, sd, f"{net}/{args.cell}/{args.geneset}", seed,
+                                           None if preset == "default" else preset, params)
+                    cache.write_text(json.dumps(ours))
                 row[preset] = ours
                 print(f"[{net} seed {seed}] ours[{preset}] AUROC {ours['auroc']:.4f} AUPRC {ours['auprc']:.4f} "
                       f"time {ours['time_s']:.1f}s cpu {ours['cpu_s']:.1f}s best epoch {ours['best_epoch']} "
-                      f"load {ours['load']}")
+                      f"load {ours['load']}{' (cached)' if ours.get('cached') else ''}")
             rows.append(row)
         record["rows"] += rows
         o = {k: [r["original"][k] for r in rows] for k in ("auroc", "auprc", "time_s", "cpu_s")}
