@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from grnbench.errors import InputError
+from grnbench.methods.registry import facts, method_order, table1_variants  # noqa: F401 (re-exported)
 
 JOB_KEYS = ("dataset", "network", "geneset", "split", "method", "seed", "scope")
 GROUP_KEYS = ("dataset", "network", "geneset", "split", "method", "scope")
@@ -61,65 +62,15 @@ TEST = "test"
 #: The label-only priors a headline subtracts: per cell, the stronger of the two (ties: first).
 LABEL_PRIORS = ("degree_prior", "label_prior")
 
-# Known methods in reading order: baselines, unsupervised, supervised, scTransNet and ablations.
-METHOD_ORDER = (
-    "random",
-    "degree_prior",
-    "label_prior",
-    "pcc",
-    "mi",
-    "genie3",
-    "grnboost2",
-    "pidc",
-    "ppcor",
-    "scode",
-    "genelink",
-    "gnnlink",
-    "gne",
-    "cnnc",
-    "deepdrim",
-    "grn_transformer",
-    "sctransnet",
-    "sctransnet_no_gnn",
-    "sctransnet_no_encoder",
-    "sctransnet_no_attnpool",
-)
-DISPLAY_NAMES = {
-    "random": "Random",
-    "degree_prior": "Degree prior",
-    "label_prior": "Label prior",
-    "pcc": "PCC",
-    "mi": "MI",
-    "genie3": "GENIE3",
-    "grnboost2": "GRNBoost2",
-    "pidc": "PIDC",
-    "ppcor": "PPCOR",
-    "scode": "SCODE",
-    "genelink": "GENELink",
-    "gnnlink": "GNNLink",
-    "gne": "GNE",
-    "cnnc": "CNNC",
-    "deepdrim": "DeepDRIM",
-    "grn_transformer": "GRN-Transformer",
-    "sctransnet": "scTransNet",
-    "sctransnet_no_gnn": "scTransNet w/o GNN",
-    "sctransnet_no_encoder": "scTransNet w/o scBERT",
-    "sctransnet_no_attnpool": "scTransNet w/o att. pooling",
-}
+# A method's display name, reading order and Table 1 column are facts of its class
+# (grnbench.methods.base.Method), read through the light index (no method module imported):
+# method_order() and table1_variants() (method -> the paper's Table 1 column) come from there.
 
 
 def display_name(method: str) -> str:
-    """The name a reader knows a method by (paper spelling); unknown names unchanged."""
-    return DISPLAY_NAMES.get(method, method)
-
-
-# Paper Table 1: our method name -> the column header the paper uses.
-TABLE1_VARIANTS = {
-    "sctransnet": "scTransNet",
-    "sctransnet_no_gnn": "w/o GNN encoder",
-    "sctransnet_no_encoder": "w/o scBERT encoder",
-    "sctransnet_no_attnpool": "w/o Attentive Pooling",
-}
+    """The name a reader knows a method by (paper spelling; the class's ``display_name``);
+    unknown names unchanged."""
+    return facts(method).display_name
 
 
 # --------------------------------------------------------------------------------------------
@@ -226,12 +177,9 @@ def _group_status(n_ok: int, n_failed: int) -> str:
 
 
 def method_order_key(method: str) -> tuple[float, str]:
-    """Sort key that puts the baselines first, then the usual method families, scTransNet last."""
-    try:
-        return (float(METHOD_ORDER.index(method)), method)
-    except ValueError:
-        # unknown methods go just before the scTransNet family so its ablations stay together
-        return (METHOD_ORDER.index("sctransnet") - 0.5, method)
+    """Sort key: the class's ``order`` (baselines first, the usual method families, scTransNet
+    last; unknown methods just before the scTransNet family), then the name."""
+    return (float(facts(method).order), method)
 
 
 def _sort(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
@@ -423,10 +371,11 @@ def table1(
     are the paper's (500 and 1000) and the network matches the published one.
     Published rows we did not run appear with ``status = "not run"``.
     """
+    variants = table1_variants()
     m = metrics[
         (metrics["split"] == split)
         & (metrics["scope"] == scope)
-        & (metrics["method"].isin(list(TABLE1_VARIANTS)))
+        & (metrics["method"].isin(list(variants)))
     ]
     wanted = {_geneset_key(g) for g in genesets}
     rows = []
@@ -438,7 +387,7 @@ def table1(
             "dataset": ds,
             "network": net,
             "method": method,
-            "variant": TABLE1_VARIANTS[method],
+            "variant": variants[method],
             "genesets": "+".join(use),
             "n_failed": int((g["status"] != "ok").sum()),
             "labels": _merge_labels(g["labels"]),

@@ -15,17 +15,34 @@ by absolute value by the method itself before returning.
 
 Register a class with :func:`grnbench.methods.registry.register`; its ``name`` is the key used
 in the config and in ``results/.../{method}/``.
+
+A class also owns the facts the tables, figures and resource guards show of it (``display_name``,
+``family``, ``order``, ``color``, ``reference``, ``table1_variant``, ``cost``; see
+:class:`Method`); the built-ins' are copied into ``index.json`` (``registry.write_index``) so
+planning reads them without importing the method.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
 from grnbench.data.dataset import GRNData
+from grnbench.methods.costs import GENERIC, model
+from grnbench.methods.registry import PLUGIN_ORDER
+
+#: Facts that belong to one method name: a subclass that sets its own ``name`` (another method)
+#: gets the defaults for those it does not set itself, never its parent's (a plugin deriving from
+#: ScTransNet is not called "scTransNet" nor coloured like it). ``kind``, ``cost``, ``defaults``,
+#: ``presets`` and ``uses_device`` describe the computation and are inherited as usual.
+OWN_FACTS = ("display_name", "family", "order", "color", "reference", "table1_variant")
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 class Method(ABC):
@@ -42,6 +59,43 @@ class Method(ABC):
     #: True for methods that run on ``device`` (torch models); the others run on the CPU, and
     #: ``run.json`` records ``cpu`` for them whatever the config's ``device`` says.
     uses_device: ClassVar[bool] = False
+
+    # --- how the method is shown (tables, figures, report) and costed (guards) ----------------
+    #: The name readers know the method by (the paper's spelling), in every table and figure.
+    #: Default (None): ``name``.
+    display_name: ClassVar[str | None] = None
+    #: The group it reads with: ``"reference"`` (random and the label-only priors),
+    #: ``"unsupervised"``, ``"supervised"``, ``"sctransnet"`` (scTransNet and its ablations).
+    #: Default (None): ``kind``.
+    family: ClassVar[str | None] = None
+    #: Sort key of the reading order in tables and figures (lower first; ties by name). The
+    #: built-ins are 0 (random) .. 19 (the last scTransNet ablation); the default places a
+    #: method after GRN-Transformer (15) and before the scTransNet family (16).
+    order: ClassVar[float] = PLUGIN_ORDER
+    #: Its colour in every figure, ``"#rrggbb"``; None = a stable colour from the name's hash.
+    color: ClassVar[str | None] = None
+    #: True for a reference predictor (random, the label-only priors): grey in figures, never
+    #: a figure's "leading method".
+    reference: ClassVar[bool] = False
+    #: The column header of the paper's Table 1 (published numbers compared with ours), or None.
+    table1_variant: ClassVar[str | None] = None
+    #: Cost model for the resource guards: ``{"model": <function of grnbench.methods.costs, or
+    #: "module:function">, **its keyword arguments}``; the function takes (genes, cells, TFs,
+    #: params) and returns (extra MB, seconds). Default: the generic supervised model.
+    cost: ClassVar[Mapping[str, Any]] = GENERIC
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            return  # a mixin or an abstract family: its named subclasses resolve their facts
+        for attr in OWN_FACTS:
+            if attr not in cls.__dict__:
+                setattr(cls, attr, getattr(Method, attr))
+        if cls.display_name is None:
+            cls.display_name = cls.name
+        if cls.family is None:
+            cls.family = getattr(cls, "kind", None)
+        _check_facts(cls)
 
     def __init__(self, preset: str | None = None, **params: Any) -> None:
         from grnbench.methods.registry import merge_params
@@ -95,6 +149,32 @@ class SupervisedMethod(Method):
         val = split[split["Part"] == "val"].reset_index(drop=True)
         self.fit(data, train, val, seed=seed, threads=threads)
         return self.predict(data, pairs)
+
+
+def _check_facts(cls: type[Method]) -> None:
+    """A class's facts have the types the tables, figures and guards need (TypeError naming them)."""
+    where = f"method class {cls.__module__}.{cls.__qualname__} (name {cls.name!r})"
+    if not isinstance(cls.display_name, str) or not cls.display_name:
+        raise TypeError(f"{where}: display_name must be a non-empty string, got {cls.display_name!r}")
+    if not isinstance(cls.family, str) or not cls.family:
+        raise TypeError(f"{where}: family must be a non-empty string, got {cls.family!r}")
+    if isinstance(cls.order, bool) or not isinstance(cls.order, (int, float)) or not math.isfinite(cls.order):
+        raise TypeError(f"{where}: order must be a finite number, got {cls.order!r}")
+    if cls.color is not None and not (isinstance(cls.color, str) and _HEX.fullmatch(cls.color)):
+        raise TypeError(f"{where}: color must be '#rrggbb' or None, got {cls.color!r}")
+    if not isinstance(cls.reference, bool):
+        raise TypeError(f"{where}: reference must be True or False, got {cls.reference!r}")
+    if cls.table1_variant is not None and not isinstance(cls.table1_variant, str):
+        raise TypeError(f"{where}: table1_variant must be a string or None, got {cls.table1_variant!r}")
+    if not isinstance(cls.cost, Mapping):
+        raise TypeError(f"{where}: cost must be a mapping {{'model': ..., **arguments}}, got {cls.cost!r}")
+    name = cls.cost.get("model")
+    if isinstance(name, str) and re.fullmatch(r"[\w.]+:\w+", name):
+        return  # a plugin's own function, loaded when guards first need it
+    try:
+        model(cls.cost)
+    except Exception as e:
+        raise TypeError(f"{where}: cost {dict(cls.cost)!r}: {e}") from e
 
 
 def lookup_scores(data: GRNData, w: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:

@@ -83,6 +83,14 @@ class CNNCModel(nn.Module):
 @register
 class CNNC(PairModelPredict, SupervisedMethod):
     name = "cnnc"
+    display_name = "CNNC"
+    family = "supervised"
+    order = 13
+    color = "#c49c94"
+    # cost measured with the 'small' preset at G400/C600/T40 (16,000 pairs) on a loaded 2-core
+    # machine: seconds / (epochs x pairs), the preset's epochs, peak RSS above the bare process
+    cost = {"model": "deep", "per_pair_epoch_s": 93.8 / (8 * 16000), "measured_epochs": 8, "extra_mb": 320,
+            "bytes_per_pair": 32 * 32 * 4}  # one 32 x 32 float32 image a pair
     description = "CNNC: CNN on the 32x32 joint-expression histogram of the (TF, target) pair."
     defaults = {
         "n_bins": 32, "channels": [32, 64, 128], "dense": 512, "conv_dropout": 0.25,

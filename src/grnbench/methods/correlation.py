@@ -25,6 +25,11 @@ def pearson_tf_gene(x: np.ndarray, tf_mask: np.ndarray) -> np.ndarray:
 @register
 class PearsonCorrelation(UnsupervisedMethod):
     name = "pcc"
+    display_name = "PCC"
+    family = "unsupervised"
+    order = 3
+    color = "#1f77b4"
+    cost = {"model": "pcc"}
     description = "Pearson correlation of TF and target expression, ranked by absolute value."
 
     def infer(self, data: GRNData, *, seed: int, threads: int = 1) -> np.ndarray:

@@ -102,6 +102,14 @@ class DeepDRIMModel(nn.Module):
 @register
 class DeepDRIM(PairModelPredict, SupervisedMethod):
     name = "deepdrim"
+    display_name = "DeepDRIM"
+    family = "supervised"
+    order = 14
+    color = "#9467bd"
+    # cost measured with the 'small' preset at G400/C600/T40 (16,000 pairs) on a loaded 2-core
+    # machine: seconds / (epochs x pairs), the preset's epochs, peak RSS above the bare process
+    cost = {"model": "deep", "per_pair_epoch_s": 242.0 / (3 * 16000), "measured_epochs": 3, "extra_mb": 380,
+            "bytes_per_pair": 21 * 32 * 32 * 4}  # 21 32 x 32 float32 images a pair
     description = "DeepDRIM: two-stream CNN on the pair image and top-k co-expression neighbour images."
     defaults = {
         "n_bins": 32, "k": 10, "channels": [32, 64, 128], "embed": 512, "hidden": [512, 128],

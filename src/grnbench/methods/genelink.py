@@ -164,6 +164,13 @@ class GENELinkModel(nn.Module):
 @register
 class GENELink(PairModelPredict, SupervisedMethod):
     name = "genelink"
+    display_name = "GENELink"
+    family = "supervised"
+    order = 10
+    color = "#ff7f0e"
+    # cost measured with the 'small' preset at G400/C600/T40 (16,000 pairs) on a loaded 2-core
+    # machine: seconds / (epochs x pairs), the preset's epochs, peak RSS above the bare process
+    cost = {"model": "deep", "per_pair_epoch_s": 45.5 / (20 * 16000), "measured_epochs": 20, "extra_mb": 250}
     description = "GENELink: graph attention over training edges, TF/target channels, dot decoder."
     defaults = {
         "hidden": [128, 64, 32], "out_dim": 16, "heads": [3, 3], "slope": 0.2,

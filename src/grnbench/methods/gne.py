@@ -99,6 +99,13 @@ class GNEModel(nn.Module):
 @register
 class GNE(PairModelPredict, SupervisedMethod):
     name = "gne"
+    display_name = "GNE"
+    family = "supervised"
+    order = 12
+    color = "#8c564b"
+    # cost measured with the 'small' preset at G400/C600/T40 (16,000 pairs) on a loaded 2-core
+    # machine: seconds / (epochs x pairs), the preset's epochs, peak RSS above the bare process
+    cost = {"model": "deep", "per_pair_epoch_s": 21.0 / (20 * 16000), "measured_epochs": 20, "extra_mb": 250}
     description = "GNE: gene-ID topology embedding + expression attributes, skip-gram + link classifier."
     defaults = {
         "id_dim": 128, "attr_dim": 128, "rep_dim": 128, "alpha": 1.0, "dropout": 0.5,

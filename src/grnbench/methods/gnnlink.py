@@ -72,6 +72,13 @@ class GNNLinkModel(nn.Module):
 @register
 class GNNLink(PairModelPredict, SupervisedMethod):
     name = "gnnlink"
+    display_name = "GNNLink"
+    family = "supervised"
+    order = 11
+    color = "#fdbf6f"
+    # cost measured with the 'small' preset at G400/C600/T40 (16,000 pairs) on a loaded 2-core
+    # machine: seconds / (epochs x pairs), the preset's epochs, peak RSS above the bare process
+    cost = {"model": "deep", "per_pair_epoch_s": 6.94 / (100 * 16000), "measured_epochs": 100, "extra_mb": 240}
     description = "GNNLink: two-layer GCN over training edges, ReLU(Z Z^T) scores, masked MSE."
     defaults = {"hidden": [128, 64], "slope": 0.2, "lr": 1e-3, "epochs": 100, "patience": None,
                 **EMBEDDING_PARAMS}

@@ -222,6 +222,11 @@ class MutualInformation(UnsupervisedMethod):
     """Plug-in MI of every TF with every gene on per-gene discretised expression (eq. 1)."""
 
     name = "mi"
+    display_name = "MI"
+    family = "unsupervised"
+    order = 4
+    color = "#6baed6"
+    cost = {"model": "mi"}
     description = "Mutual information on equal-frequency bins (sqrt(n) bins, plug-in estimator)."
     defaults = {
         "discretiser": "equal_frequency",

@@ -125,6 +125,11 @@ class PIDC(UnsupervisedMethod):
     """PIDC over all genes (eqs. 1-4); rows of the result are the dataset's TFs."""
 
     name = "pidc"
+    display_name = "PIDC"
+    family = "unsupervised"
+    order = 7
+    color = "#17becf"
+    cost = {"model": "pidc"}
     description = (
         "Partial information decomposition and context (Chan et al. 2017), Bayesian-block bins."
     )

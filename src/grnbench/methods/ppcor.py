@@ -74,6 +74,11 @@ class PPCOR(UnsupervisedMethod):
     """Spearman partial correlation; pairs with p > 0.01 score 0 (BEELINE's PPCOR)."""
 
     name = "ppcor"
+    display_name = "PPCOR"
+    family = "unsupervised"
+    order = 8
+    color = "#393b79"
+    cost = {"model": "ppcor"}
     description = "Partial correlation (Spearman, all genes); |rho| where p <= 0.01, else 0."
     defaults = {"method": "spearman", "p_value_cutoff": 0.01}
 

@@ -6,6 +6,11 @@ methods --write-index``; ``tests/test_registry.py`` proves it equals what the cl
 ``snakemake -n`` and every cluster job's start import no torch. Jobs import only their
 method's module (:func:`get`). Plugins (config ``plugins:``) are imported and described from
 their classes.
+
+The facts include how a method is shown and costed (display name, family, order, colour,
+reference flag, Table 1 column, cost spec: the class attributes of
+:class:`~grnbench.methods.base.Method`); :func:`facts` gives them for any name, with a plugin's
+defaults for a name no class declares, and tables, figures and guards read them from there.
 """
 
 from __future__ import annotations
@@ -27,7 +32,11 @@ _REGISTRY: dict[str, type[Method]] = {}
 
 #: Modules of this package that hold no method (everything else is imported on first use so
 #: every built-in method registers itself; a new module needs no edit here).
-_NOT_METHODS = {"base", "registry", "training", "graph"}
+_NOT_METHODS = {"base", "registry", "training", "graph", "costs"}
+
+#: The order of a method that sets none (a plugin): after GRN-Transformer (15), before the
+#: scTransNet family (16), as in the tables before the order moved onto the classes.
+PLUGIN_ORDER = 15.5
 
 
 def register(cls: type[Method]) -> type[Method]:
@@ -67,13 +76,33 @@ class MethodInfo:
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)
     uses_device: bool = False
     use_encoder: bool = False
+    # how it is shown and costed (see grnbench.methods.base.Method); the defaults are a plugin's
+    display_name: str = ""  # "" = name
+    family: str = ""  # "" = kind
+    order: float = PLUGIN_ORDER
+    color: str | None = None
+    reference: bool = False
+    table1_variant: str | None = None
+    cost: dict[str, Any] = field(default_factory=dict)  # {} = costs.GENERIC
+
+    def __post_init__(self):
+        if not self.display_name:
+            object.__setattr__(self, "display_name", self.name)
+        if not self.family:
+            object.__setattr__(self, "family", self.kind)
+        if not self.cost:
+            from grnbench.methods.costs import GENERIC
+
+            object.__setattr__(self, "cost", dict(GENERIC))
 
     @classmethod
     def from_class(cls, c) -> MethodInfo:
         return cls(name=c.name, kind=c.kind, module=c.__module__, description=getattr(c, "description", ""),
                    defaults=_jsonable(getattr(c, "defaults", {}) or {}),
                    presets=_jsonable(getattr(c, "presets", {}) or {}),
-                   uses_device=bool(getattr(c, "uses_device", False)), use_encoder=bool(getattr(c, "use_encoder", False)))
+                   uses_device=bool(getattr(c, "uses_device", False)), use_encoder=bool(getattr(c, "use_encoder", False)),
+                   display_name=c.display_name, family=c.family, order=float(c.order), color=c.color,
+                   reference=bool(c.reference), table1_variant=c.table1_variant, cost=_jsonable(dict(c.cost)))
 
     def params(self, preset: str | None = None, params: dict | None = None) -> dict[str, Any]:
         """The hyperparameters a run uses: defaults, then the preset, then ``params``."""
@@ -105,6 +134,7 @@ def write_index(path: str | Path = INDEX_PATH) -> dict[str, dict]:
     """Write ``index.json`` from the built-in classes (run after adding or changing a method)."""
     index = build_index()
     Path(path).write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
+    _INDEX_CACHE.pop(str(Path(path)), None)
     return index
 
 
@@ -119,19 +149,60 @@ def build_index() -> dict[str, dict]:
     return out
 
 
+_INDEX_CACHE: dict[str, dict[str, MethodInfo]] = {}
+
+
 def load_index(path: str | Path = INDEX_PATH) -> dict[str, MethodInfo]:
-    """The built-in methods' facts from ``index.json`` (no method module imported)."""
-    raw = json.loads(Path(path).read_text())
-    return {n: MethodInfo(name=n, **{**d, "module": f"grnbench.methods.{d['module']}"}) for n, d in sorted(raw.items())}
+    """The built-in methods' facts from ``index.json`` (no method module imported; read once)."""
+    key = str(Path(path))
+    if key not in _INDEX_CACHE:
+        raw = json.loads(Path(path).read_text())
+        _INDEX_CACHE[key] = {n: MethodInfo(name=n, **{**d, "module": f"grnbench.methods.{d['module']}"})
+                             for n, d in sorted(raw.items())}
+    return dict(_INDEX_CACHE[key])
+
+
+_CLASS_INFO: dict[type, MethodInfo] = {}
+
+
+def _class_info(c) -> MethodInfo:
+    if c not in _CLASS_INFO:
+        _CLASS_INFO[c] = MethodInfo.from_class(c)
+    return _CLASS_INFO[c]
 
 
 def planning_methods() -> dict[str, MethodInfo]:
     """Built-in methods from the index, plus every registered plugin class (already imported)."""
-    out = load_index()
+    out = load_index() if INDEX_PATH.exists() else {}
     for name, c in _REGISTRY.items():
-        if not c.__module__.startswith("grnbench.methods."):
-            out[name] = MethodInfo.from_class(c)
+        if not c.__module__.startswith("grnbench.methods.") or name not in out:
+            out[name] = _class_info(c)
     return dict(sorted(out.items()))
+
+
+def facts(name: str) -> MethodInfo:
+    """How ``name`` is shown and costed: its class's facts (built-ins from the index, plugins from
+    their registered class); a name no class declares gets a plugin's defaults (display name =
+    name, order :data:`PLUGIN_ORDER`, hash colour, not a reference, generic cost, kind ``""``)."""
+    c = _REGISTRY.get(name)
+    if c is not None and not c.__module__.startswith("grnbench.methods."):
+        return _class_info(c)
+    index = load_index() if INDEX_PATH.exists() else {}
+    if name in index:
+        return index[name]
+    if c is not None:  # a built-in before the index exists
+        return _class_info(c)
+    return MethodInfo(name=str(name), kind="", module="")
+
+
+def method_order() -> tuple[str, ...]:
+    """Every known method (built-ins and registered plugins) in reading order."""
+    return tuple(sorted(planning_methods(), key=lambda n: (facts(n).order, n)))
+
+
+def table1_variants() -> dict[str, str]:
+    """Method -> the column header of the paper's Table 1, for the methods that have one."""
+    return {n: facts(n).table1_variant for n in method_order() if facts(n).table1_variant}
 
 
 def info(name: str) -> MethodInfo:

@@ -14,6 +14,12 @@ from grnbench.methods.registry import register
 @register
 class RandomPredictor(UnsupervisedMethod):
     name = "random"
+    display_name = "Random"
+    family = "reference"
+    order = 0
+    color = "#b3b3b3"
+    reference = True
+    cost = {"model": "random"}  # uniform scores for the T x G pairs
     description = "Uniform random scores (seeded); the floor every method must clear."
 
     def infer(self, data: GRNData, *, seed: int, threads: int = 1) -> np.ndarray:
@@ -34,6 +40,12 @@ class DegreePrior(SupervisedMethod):
     """
 
     name = "degree_prior"
+    display_name = "Degree prior"
+    family = "reference"
+    order = 1
+    color = "#6b6b6b"
+    reference = True
+    cost = {"model": "trivial"}  # training positive rates, one score per split pair
     description = "Label-only prior: training positive rate of the TF plus that of the target."
 
     def fit(self, data, train: pd.DataFrame, val: pd.DataFrame, *, seed: int, threads: int = 1):
@@ -91,6 +103,12 @@ class LabelPrior(SupervisedMethod):
     """
 
     name = "label_prior"
+    display_name = "Label prior"
+    family = "reference"
+    order = 2
+    color = "#404040"
+    reference = True
+    cost = {"model": "trivial"}
     description = "Label-only prior: degree prior + reverse-edge bit, logistic regression on training pairs."
 
     def fit(self, data, train: pd.DataFrame, val: pd.DataFrame, *, seed: int, threads: int = 1):

@@ -139,6 +139,11 @@ class SCODE(UnsupervisedMethod):
     """SCODE with BEELINE's settings; the mean A of ``n_rep`` seeded repeats scores the edges."""
 
     name = "scode"
+    display_name = "SCODE"
+    family = "unsupervised"
+    order = 9
+    color = "#9edae5"
+    cost = {"model": "scode"}
     description = (
         "Linear ODE along pseudotime (Matsumoto et al. 2017), z=10, 1000 iterations, 6 repeats."
     )

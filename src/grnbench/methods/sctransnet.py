@@ -56,6 +56,12 @@ class ScTransNet(PairModelPredict, SupervisedMethod):
     """Full model; subclasses switch parts off for the ablations."""
 
     name = "sctransnet"
+    display_name = "scTransNet"
+    family = "sctransnet"
+    order = 16
+    color = "#d62728"
+    table1_variant = "scTransNet"  # its column in the paper's Table 1
+    cost = {"model": "sctransnet"}
     description = "scTransNet: scBERT (Performer) gene embeddings with attentive pooling + QA-GNN-style GNN on the training GRN."
     defaults = DEFAULTS
     presets = PRESETS
@@ -171,6 +177,11 @@ class ScTransNet(PairModelPredict, SupervisedMethod):
 @register
 class ScTransNetNoGNN(ScTransNet):
     name = "sctransnet_no_gnn"
+    display_name = "scTransNet w/o GNN"
+    family = "sctransnet"
+    order = 17
+    color = "#ff9896"
+    table1_variant = "w/o GNN encoder"  # its column in the paper's Table 1
     description = "scTransNet ablation without the GNN: attentively pooled scBERT gene embeddings -> two channels."
     use_gnn = False
 
@@ -178,6 +189,13 @@ class ScTransNetNoGNN(ScTransNet):
 @register
 class ScTransNetNoEncoder(ScTransNet):
     name = "sctransnet_no_encoder"
+    display_name = "scTransNet w/o scBERT"
+    family = "sctransnet"
+    order = 18
+    color = "#e377c2"
+    table1_variant = "w/o scBERT encoder"  # its column in the paper's Table 1
+    # the GNN alone: the generic supervised model
+    cost = {"model": "deep", "per_pair_epoch_s": 2e-5, "measured_epochs": 100, "extra_mb": 300}
     description = "scTransNet ablation without scBERT: QA-GNN-style GNN on the training GRN -> two channels."
     use_encoder = False
     # no encoder vectors, so no file in their place: the parameters are unknown here (refused at planning)
@@ -187,5 +205,10 @@ class ScTransNetNoEncoder(ScTransNet):
 @register
 class ScTransNetNoAttnPool(ScTransNet):
     name = "sctransnet_no_attnpool"
+    display_name = "scTransNet w/o att. pooling"
+    family = "sctransnet"
+    order = 19
+    color = "#a50f15"
+    table1_variant = "w/o Attentive Pooling"  # its column in the paper's Table 1
     description = "scTransNet ablation with mean pooling of scBERT gene embeddings across cells instead of attentive pooling."
     attentive = False

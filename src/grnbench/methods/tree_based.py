@@ -133,6 +133,11 @@ class GENIE3(_ArboretoMethod):
     """Random-forest regression per target (eq. 1), arboreto's GENIE3 settings."""
 
     name = "genie3"
+    display_name = "GENIE3"
+    family = "unsupervised"
+    order = 5
+    color = "#2ca02c"
+    cost = {"model": "genie3"}
     description = (
         "GENIE3: random forest per target gene (arboreto RF_KWARGS: 1000 trees, sqrt features)."
     )
@@ -158,6 +163,11 @@ class GRNBoost2(_ArboretoMethod):
     """Stochastic gradient boosting per target with early stopping (eq. 1), arboreto's SGBM."""
 
     name = "grnboost2"
+    display_name = "GRNBoost2"
+    family = "unsupervised"
+    order = 6
+    color = "#98df8a"
+    cost = {"model": "grnboost2"}
     description = (
         "GRNBoost2: gradient boosting per target gene with early stopping (arboreto SGBM_KWARGS)."
     )
