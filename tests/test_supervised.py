@@ -331,7 +331,7 @@ def test_chunk_budget_bounds_tfs1000_inference():
 
 def test_channel_attention_equals_public_code_form():
     """Equation (2): softmax_m(t_ij N_ijm) equals the code's attention over prior channels."""
-    from grnbench.methods.grn_transformer import RowAttention
+    from grnbench.models.grn_transformer.encoder import RowAttention
 
     gen = torch.Generator().manual_seed(0)
     r, g, h, d, m, e = 5, 7, 2, 4, 3, 8
@@ -353,7 +353,7 @@ def test_channel_attention_equals_public_code_form():
 
 
 def test_weak_label_cleaning_drops_doubtful_pairs():
-    from grnbench.methods.grn_transformer import clean_weak_labels
+    from grnbench.models.grn_transformer import clean_weak_labels
 
     rng = np.random.default_rng(0)
     y = np.array([1] * 20 + [0] * 20)
@@ -375,7 +375,7 @@ def test_registered_with_paper_defaults_and_small_preset():
 
 def test_out_of_fold_features_hide_each_pairs_own_edge():
     """Leave-one-out folds: a training positive's features come from a prior without its edge."""
-    from grnbench.methods.grn_transformer import (
+    from grnbench.models.grn_transformer import (
         AxialEncoder,
         PairFeatures,
         attention_maps,

@@ -18,9 +18,9 @@ import torch
 
 from grnbench import pipeline as pl
 from grnbench.data.dataset import write_h5ad
-from grnbench.methods import grn_transformer as grt
 from grnbench.methods import training
 from grnbench.methods.training import TrainConfig, job_checkpoint, train_pair_model
+from grnbench.models.grn_transformer import pretrain as grt
 
 EPOCHS, KILL_AT = 6, 3
 

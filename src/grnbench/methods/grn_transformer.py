@@ -62,388 +62,43 @@ Choices the paper leaves open, and departures forced by this benchmark:
   saves its state like the shared loop (``training.current_job``) and a rerun resumes from it.
 - Wall-clock seconds of the three stages go to ``self.resources`` (``run.json``), never to
   ``labels``: labels must be identical across identical runs.
+
+Parts (inputs, axial encoder, self-supervised loop, pair features, classifiers) live in
+:mod:`grnbench.models.grn_transformer`; this module holds the method: its params and the fit
+and predict that chain them.
 """
 
 from __future__ import annotations
 
-import logging
-import math
 import time
 
 import numpy as np
 import pandas as pd
 import torch
-from scipy.stats import rankdata
-from torch import nn
 
 from grnbench.data.dataset import GRNData
 from grnbench.methods.base import SupervisedMethod
 from grnbench.methods.graph import training_graph
 from grnbench.methods.registry import register
 from grnbench.methods.training import (
-    JobCheckpoint,
     TrainConfig,
     current_job,
-    load_training_state,
     pair_tensors,
     predict_pairs,
-    save_training_state,
     train_pair_model,
 )
+from grnbench.models.grn_transformer import (
+    AxialEncoder,
+    FeatureMLP,
+    PairFeatures,
+    attention_maps,
+    fit_forests,
+    out_of_fold_features,
+    pretrain_encoder,
+    prior_networks,
+    standardise_nonzero,
+)
 from grnbench.utils import seed_everything
-
-log = logging.getLogger("grnbench.grn_transformer")
-
-
-# --- inputs -------------------------------------------------------------------------------
-
-
-def standardise_nonzero(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-gene z-scores using the mean and sd of the gene's non-zero entries, clipped to +-20.
-
-    Returns ``(z, nonzero)`` (cells x genes, float32). All-zero or constant genes get mean 0,
-    sd 1 (the public code's fallbacks).
-    """
-    x = np.asarray(x, dtype=np.float64)
-    nz = x != 0
-    cnt = nz.sum(axis=0)
-    safe = np.maximum(cnt, 1)
-    mean = np.where(cnt > 0, (x * nz).sum(axis=0) / safe, 0.0)
-    var = np.where(cnt > 1, (((x - mean) * nz) ** 2).sum(axis=0) / np.maximum(cnt - 1, 1), 1.0)
-    sd = np.sqrt(var)
-    sd[~np.isfinite(sd) | (sd == 0)] = 1.0
-    z = np.clip((x - mean) / sd, -20, 20)
-    return z.astype(np.float32), nz.astype(np.float32)
-
-
-def _pearson(x: np.ndarray) -> np.ndarray:
-    xc = x - x.mean(axis=0)
-    norm = np.sqrt((xc**2).sum(axis=0))
-    norm[norm == 0] = np.inf
-    z = xc / norm
-    return z.T @ z
-
-
-def prior_networks(x: np.ndarray, graph: torch.Tensor | None) -> np.ndarray:
-    """``(genes, genes, M)`` prior channels (module docstring, note 1) of a cells x genes matrix.
-
-    ``graph`` is an ``edge_index`` of training positives (its 0/1 adjacency is the last channel)
-    or ``None`` for no network channel.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    n = x.shape[1]
-    pearson = _pearson(x)
-    spearman = _pearson(rankdata(x, axis=0))
-    cov = np.cov(x, rowvar=False).reshape(n, n)
-    prec = np.linalg.inv(cov + 0.001 * np.eye(n))
-    prec /= np.max(np.abs(prec))
-    chans = [pearson, spearman, cov, prec]
-    if graph is not None:
-        adj = np.zeros((n, n))
-        ei = graph.cpu().numpy()
-        adj[ei[0], ei[1]] = 1.0
-        chans.append(adj)
-    out = np.stack(chans, axis=-1)
-    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
-
-
-# --- the axial transformer ----------------------------------------------------------------
-
-
-def _chunks(n: int, size: int | None):
-    size = n if not size else size
-    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
-
-
-class RowAttention(nn.Module):
-    """Tied row attention among genes with the prior-network bias (equations 1 and 2)."""
-
-    def __init__(self, dim: int, heads: int, gen: torch.Generator):
-        super().__init__()
-        self.heads, self.d = heads, dim // heads
-        self.q, self.k, self.v, self.out = (nn.Linear(dim, dim) for _ in range(4))
-        self.u = nn.Parameter(torch.randn(self.d, generator=gen) / math.sqrt(self.d))
-        self.beta = nn.Parameter(torch.zeros(()))
-        self.lam = nn.Parameter(torch.randn(heads, 1, 1, generator=gen))  # public code: randn
-
-    def forward(self, x: torch.Tensor, prior: torch.Tensor, chunk: int | None = None):
-        n_rows, n_genes, _ = x.shape
-        h, d = self.heads, self.d
-        scale = d**-0.5 / math.sqrt(n_rows)
-        logits = x.new_zeros(h, n_genes, n_genes)
-        gate = x.new_zeros(n_genes, n_genes)
-        for rows in _chunks(n_rows, chunk):
-            q = (self.q(x[rows]) * scale).view(-1, n_genes, h, d)
-            k = self.k(x[rows]).view(-1, n_genes, h, d)
-            logits = logits + torch.einsum("rihd,rjhd->hij", q, k)
-            gate = gate + torch.einsum("rihd,rjhd->ij", q * self.u, k)
-        gate = gate / h + self.beta
-        weights = torch.softmax(prior * gate.unsqueeze(-1), dim=-1)  # over the M channels
-        merged = (weights * prior).sum(-1)
-        logits = logits + self.lam * merged
-        eye = torch.eye(n_genes, dtype=torch.bool, device=x.device)
-        attn = torch.softmax(logits.masked_fill(eye, float("-inf")), dim=-1)
-        out = torch.empty_like(x)
-        for rows in _chunks(n_rows, chunk):
-            v = self.v(x[rows]).view(-1, n_genes, h, d)
-            out[rows] = self.out(torch.einsum("hij,rjhd->rihd", attn, v).reshape(v.shape[0], n_genes, -1))
-        return out, attn
-
-
-class ColumnAttention(nn.Module):
-    """Tied column attention among cells (one cell x cell map per head for all genes)."""
-
-    def __init__(self, dim: int, heads: int):
-        super().__init__()
-        self.heads, self.d = heads, dim // heads
-        self.q, self.k, self.v, self.out = (nn.Linear(dim, dim) for _ in range(4))
-
-    def forward(self, x: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
-        n_rows, n_genes, _ = x.shape
-        h, d = self.heads, self.d
-        scale = d**-0.5 / math.sqrt(n_genes)
-        logits = x.new_zeros(h, n_rows, n_rows)
-        for cols in _chunks(n_genes, chunk):
-            q = (self.q(x[:, cols]) * scale).view(n_rows, -1, h, d)
-            k = self.k(x[:, cols]).view(n_rows, -1, h, d)
-            logits = logits + torch.einsum("ighd,jghd->hij", q, k)
-        attn = torch.softmax(logits, dim=-1)
-        out = torch.empty_like(x)
-        for cols in _chunks(n_genes, chunk):
-            v = self.v(x[:, cols]).view(n_rows, -1, h, d)
-            out[:, cols] = self.out(torch.einsum("hij,jghd->ighd", attn, v).reshape(n_rows, v.shape[1], -1))
-        return out
-
-
-class AxialLayer(nn.Module):
-    def __init__(self, dim: int, ffn_dim: int, heads: int, gen: torch.Generator):
-        super().__init__()
-        self.row_norm, self.col_norm, self.ffn_norm = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.LayerNorm(dim)
-        self.row = RowAttention(dim, heads, gen)
-        self.col = ColumnAttention(dim, heads)
-        self.ffn = nn.Sequential(nn.Linear(dim, ffn_dim), nn.GELU(), nn.Linear(ffn_dim, dim))
-
-    def forward(self, x, prior, chunk=None):
-        out, attn = self.row(self.row_norm(x), prior, chunk)
-        x = x + out
-        x = x + self.col(self.col_norm(x), chunk)
-        return x + self.ffn(self.ffn_norm(x)), attn
-
-
-class AxialEncoder(nn.Module):
-    """Token embedding, ``layers`` axial layers and the reconstruction head."""
-
-    def __init__(self, *, dim=64, ffn_dim=64, heads=4, layers=5, seed=0):
-        super().__init__()
-        gen = torch.Generator().manual_seed(seed)
-        self.embed_value = nn.Sequential(nn.Linear(1, dim), nn.ReLU(), nn.Linear(dim, dim // 2))
-        self.embed_zero = nn.Linear(1, dim - dim // 2)
-        self.norm_in, self.norm_out = nn.LayerNorm(dim), nn.LayerNorm(dim)
-        self.layers = nn.ModuleList(AxialLayer(dim, ffn_dim, heads, gen) for _ in range(layers))
-        self.head = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.LayerNorm(dim), nn.Linear(dim, 1))
-
-    def forward(self, values: torch.Tensor, prior: torch.Tensor, chunk: int | None = None):
-        """Reconstruction ``(cells, genes)`` and the row attention of every layer ``[(H, G, G)]``."""
-        zero = (values == 0).float().unsqueeze(-1)
-        x = torch.cat([self.embed_value(values.unsqueeze(-1)), self.embed_zero(zero)], dim=-1)
-        x = self.norm_in(x)
-        maps = []
-        for layer in self.layers:
-            x, attn = layer(x, prior, chunk)
-            maps.append(attn)
-        return self.head(self.norm_out(x)).squeeze(-1), maps
-
-
-def masked_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Squared error over masked, originally non-zero entries."""
-    return (((pred - target) * mask) ** 2).sum() / (mask.sum() + 1e-5)
-
-
-def pretrain(encoder: AxialEncoder, z: torch.Tensor, nonzero: torch.Tensor, prior: torch.Tensor, *,
-             epochs: int, batch_cells: int, mask_frac: float, lr: float, weight_decay: float,
-             grad_clip: float, genes_per_step: int | None, seed: int,
-             job: JobCheckpoint | None = None) -> list[float]:
-    """The self-supervised step (masked-entry reconstruction); returns the loss per epoch.
-
-    Inside a workflow job (``job``, see :func:`grnbench.methods.training.job_checkpoint`) the
-    state is saved at most every ``job.interval_s`` seconds and a rerun resumes from it.
-    """
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.AdamW(encoder.parameters(), lr=lr, betas=(0.9, 0.999), weight_decay=weight_decay)
-    n_cells, n_genes = z.shape
-    drop_last = n_cells >= batch_cells
-    start, losses = 0, []
-    path = job.next_path() if job is not None else None
-    state = load_training_state(path, job.key, encoder) if job is not None else None
-    if state is not None:
-        encoder.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        gen.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
-        start, losses = int(state["epoch"]), list(state["losses"])
-        log.info("grn_transformer pretrain resumed from %s at epoch %d", path, start)
-    last_save = time.monotonic()
-    encoder.train()
-    for epoch in range(start, epochs):
-        perm = torch.randperm(n_cells, generator=gen)
-        stop = n_cells - n_cells % batch_cells if drop_last else n_cells
-        total, steps = 0.0, 0
-        for i in range(0, stop, batch_cells):
-            cells = perm[i : i + batch_cells].to(z.device)
-            genes = torch.arange(n_genes)
-            if genes_per_step and genes_per_step < n_genes:
-                genes = torch.randperm(n_genes, generator=gen)[:genes_per_step].sort().values
-            genes = genes.to(z.device)
-            target, nz = z[cells][:, genes], nonzero[cells][:, genes]
-            pick = torch.randint(target.numel(), (int(target.numel() * mask_frac),), generator=gen)
-            mask = torch.zeros(target.numel(), device=z.device)
-            mask[pick.to(z.device)] = 1.0
-            mask = mask.view_as(target)
-            loss_mask = mask * nz
-            if loss_mask.sum() == 0:  # nothing to reconstruct in this batch
-                continue
-            pred, _ = encoder(target.masked_fill(mask.bool(), 0.0), prior[genes][:, genes])
-            loss = masked_loss(pred, target, loss_mask)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_value_(encoder.parameters(), grad_clip)
-            opt.step()
-            total, steps = total + float(loss.detach()), steps + 1
-        losses.append(total / max(steps, 1))
-        log.info("grn_transformer pretrain epoch %d loss %.4f", epoch + 1, losses[-1])
-        if job is not None and (time.monotonic() - last_save >= job.interval_s or epoch + 1 == epochs):
-            save_training_state(path, {
-                "model": encoder.state_dict(), "optimizer": opt.state_dict(), "generator": gen.get_state(),
-                "torch_rng": torch.get_rng_state(), "epoch": epoch + 1, "losses": losses, "key": job.key,
-            })
-            last_save = time.monotonic()
-    return losses
-
-
-@torch.no_grad()
-def attention_maps(encoder: AxialEncoder, z: torch.Tensor, prior: torch.Tensor, chunk: int | None) -> torch.Tensor:
-    """Row attention of every layer and head over all cells, ``(L * H, genes, genes)``."""
-    encoder.eval()
-    _, maps = encoder(z, prior, chunk)
-    return torch.cat(maps, dim=0)
-
-
-# --- the supervised step ------------------------------------------------------------------
-
-
-class PairFeatures(nn.Module):
-    """Attention values and their average-product correction for pairs (i, j).
-
-    ``set_overrides`` stores precomputed features of given pairs (the out-of-fold features of
-    training pairs); ``forward`` returns those for these pairs and computes the rest.
-    """
-
-    def __init__(self, maps: torch.Tensor):
-        super().__init__()
-        self.n_genes = maps.shape[-1]
-        self.register_buffer("maps", maps, persistent=False)
-        self.register_buffer("row", maps.sum(-1), persistent=False)  # (F, G)
-        self.register_buffer("col", maps.sum(-2), persistent=False)  # (F, G)
-        self.register_buffer("total", maps.sum((-1, -2)).unsqueeze(-1), persistent=False)  # (F, 1)
-        self.register_buffer("codes", torch.zeros(0, dtype=torch.long, device=maps.device), persistent=False)
-        self.register_buffer("stored", maps.new_zeros(0, 2 * maps.shape[0]), persistent=False)
-
-    def compute(self, tf: torch.Tensor, tg: torch.Tensor) -> torch.Tensor:
-        raw = self.maps[:, tf, tg]  # (F, n)
-        apc = raw - self.row[:, tf] * self.col[:, tg] / self.total
-        return torch.cat([apc, raw], dim=0).T  # (n, 2F): [corrected || raw], as the paper
-
-    def set_overrides(self, tf: torch.Tensor, tg: torch.Tensor, feats: torch.Tensor) -> None:
-        codes = tf * self.n_genes + tg
-        order = torch.argsort(codes)
-        self.codes, self.stored = codes[order], feats[order]
-
-    def forward(self, tf: torch.Tensor, tg: torch.Tensor) -> torch.Tensor:
-        out = self.compute(tf, tg)
-        if len(self.codes):
-            codes = tf * self.n_genes + tg
-            pos = torch.searchsorted(self.codes, codes).clamp(max=len(self.codes) - 1)
-            hit = self.codes[pos] == codes
-            out[hit] = self.stored[pos[hit]]
-        return out
-
-
-def out_of_fold_features(encoder: AxialEncoder, z: torch.Tensor, prior: torch.Tensor, tf: torch.Tensor,
-                         tg: torch.Tensor, y: torch.Tensor, *, folds: int, seed: int,
-                         chunk: int | None) -> torch.Tensor:
-    """Features of training pairs from attention maps whose network prior lacks their fold's edges.
-
-    Without this, a training positive sees its own edge in the prior (its attention is boosted)
-    while a test positive never does, and the classifier learns a feature that is absent at test
-    time. Pairs are split into ``folds`` seeded folds; fold k's features come from one more
-    extraction pass with fold k's positive edges (both directions) removed from the last
-    (network) channel of the prior.
-    """
-    gen = torch.Generator().manual_seed(seed + 104729)
-    assign = (torch.randperm(len(tf), generator=gen) % folds).to(tf.device)
-    out = None
-    for k in range(folds):
-        sel = assign == k
-        if not sel.any():
-            continue
-        pos = sel & (y == 1)
-        fold_prior = prior.clone()
-        fold_prior[tf[pos], tg[pos], -1] = 0.0
-        fold_prior[tg[pos], tf[pos], -1] = 0.0
-        feats = PairFeatures(attention_maps(encoder, z, fold_prior, chunk)).compute(tf[sel], tg[sel])
-        if out is None:
-            out = feats.new_zeros(len(tf), feats.shape[1])
-        out[sel] = feats
-    return out
-
-
-class FeatureMLP(nn.Module):
-    """``classifier="mlp"``: pair features -> MLP -> logit, for the shared training loop."""
-
-    def __init__(self, features: PairFeatures, hidden: int):
-        super().__init__()
-        self.features = features
-        n_in = 2 * features.maps.shape[0]
-        self.net = nn.Sequential(nn.LayerNorm(n_in), nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, 1))
-
-    def forward(self, tf: torch.Tensor, tg: torch.Tensor) -> torch.Tensor:
-        return self.net(self.features(tf, tg)).squeeze(-1)
-
-
-def clean_weak_labels(scores: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Keep-mask of training pairs after the paper's confidence/consistency filter.
-
-    ``scores`` is (n_forests, n_pairs) of in-sample forest scores. sd's use ddof=1 (pandas).
-    """
-    mean, sd = scores.mean(axis=0), scores.std(axis=0, ddof=1)
-    keep = np.ones(len(y), dtype=bool)
-    for label, sign in ((1, -1.0), (0, 1.0)):
-        sel = y == label
-        if sel.sum() < 2:
-            continue
-        m, s = mean[sel], sd[sel]
-        conf_cut = m.mean() + sign * 2 * m.std(ddof=1)
-        cons_cut = s.mean() + 2 * s.std(ddof=1)
-        bad = (m < conf_cut) if label == 1 else (m > conf_cut)
-        bad |= s > cons_cut
-        keep[np.flatnonzero(sel)[bad]] = False
-    return keep
-
-
-def fit_forests(x: np.ndarray, y: np.ndarray, *, n_trees: int, n_cleaning: int, seed: int, threads: int):
-    """Random forest with the paper's weak-label cleaning; returns (forest, keep-mask)."""
-    from sklearn.ensemble import RandomForestClassifier
-
-    def forest(s):
-        return RandomForestClassifier(n_estimators=n_trees, random_state=s, n_jobs=threads).fit(x, y)
-
-    keep = np.ones(len(y), dtype=bool)
-    if n_cleaning >= 2 and len(np.unique(y)) == 2:
-        scores = np.stack([forest(seed + i).predict_proba(x)[:, 1] for i in range(n_cleaning)])
-        keep = clean_weak_labels(scores, y)
-        if len(np.unique(y[keep])) < 2:  # never clean a class away entirely
-            keep[:] = True
-    return forest(seed).fit(x[keep], y[keep]), keep
 
 
 @register
@@ -485,7 +140,7 @@ class GRNTransformer(SupervisedMethod):
         encoder = AxialEncoder(dim=p["embed_dim"], ffn_dim=p["ffn_dim"], heads=p["heads"],
                                layers=p["layers"], seed=seed).to(dev)
         clock = time.perf_counter()
-        self.pretrain_losses_ = pretrain(
+        self.pretrain_losses_ = pretrain_encoder(
             encoder, z, nonzero, self.prior_, epochs=p["epochs"], batch_cells=p["batch_cells"],
             mask_frac=p["mask_frac"], lr=p["lr"], weight_decay=p["weight_decay"],
             grad_clip=p["grad_clip"], genes_per_step=p["genes_per_step"], seed=seed, job=current_job(),
