@@ -61,10 +61,10 @@ def measure(method: str, T: int, G: int, C: int, preset: str | None, timeout: in
 
 
 def main(argv=None) -> None:
-    from grnbench.guards import COSTS, estimate, largest_genes, method_params
+    from grnbench.guards import cost_models, estimate, largest_genes, method_params
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--methods", nargs="*", default=sorted(COSTS))
+    ap.add_argument("--methods", nargs="*", default=sorted(cost_models()))
     ap.add_argument("--sizes", nargs="*", default=["20,200,300"], help="T,G,C triples")
     ap.add_argument(
         "--preset", default="small", help="preset where the method has one ('none' = defaults)"
@@ -97,7 +97,7 @@ def main(argv=None) -> None:
         print(
             f"\nlargest gene count within 24 GiB at {a.largest} cells (TFs = 10% of genes, paper defaults):"
         )
-        for method in sorted(COSTS):
+        for method in sorted(cost_models()):
             g = largest_genes(method, a.largest, params=method_params(method))
             est = estimate(
                 method, g, a.largest, max(1, round(0.1 * g)), params=method_params(method)

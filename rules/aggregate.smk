@@ -9,14 +9,14 @@ import os
 
 rule aggregate:
     input:
-        metrics=f"{RESULTS}/tables/metrics.tsv",
+        metrics=R(L.METRICS_TSV),
         published=PUBLISHED_TABLE1,
     output:
         **aggregate_outputs(),
     log:
-        f"{LOGS}/aggregate/aggregate.log",
+        R(L.log("aggregate", "aggregate")),
     benchmark:
-        f"{BENCH}/aggregate/aggregate.tsv"
+        R(L.benchmark("aggregate", "aggregate"))
     conda:
         "../envs/grnbench.yaml"
     threads: 1
@@ -24,7 +24,7 @@ rule aggregate:
         mem_mb=4000,
         runtime=30,
     params:
-        results=lambda w, input: os.path.dirname(os.path.dirname(input.metrics)),
+        results=lambda w, input: L.results_of(input.metrics, L.METRICS_TSV),
         tables=lambda w, output: os.path.dirname(output.summary_tsv),
         figures=lambda w, output: os.path.dirname(output.performance_bars_png),
         published=lambda w, input: os.path.dirname(input.published),
@@ -37,26 +37,24 @@ rule aggregate:
 # Every job with its status, coverage, error and log; written whether or not jobs failed.
 rule job_status:
     input:
-        metrics=f"{RESULTS}/tables/metrics.tsv",
+        metrics=R(L.METRICS_TSV),
     output:
         report(
-            f"{RESULTS}/tables/status.tsv",
+            R(L.STATUS_TSV),
             caption="../report/status.rst",
             category="Tables",
         ),
     log:
-        f"{LOGS}/job_status.log",
+        R(L.log("job_status")),
     benchmark:
-        f"{BENCH}/job_status.tsv"
+        R(L.benchmark("job_status"))
     conda:
         "../envs/grnbench.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        logs=lambda w, input: os.path.join(
-            os.path.dirname(os.path.dirname(input.metrics)), "logs"
-        ),
+        results=lambda w, input: L.results_of(input.metrics, L.METRICS_TSV),
     script:
         "../workflow_scripts/job_status.py"
 
@@ -64,21 +62,21 @@ rule job_status:
 # Ends the run non-zero, naming every failed job, once the tables and status.tsv are written.
 rule check_failures:
     input:
-        status=f"{RESULTS}/tables/status.tsv",
+        status=R(L.STATUS_TSV),
         aggregate=get_aggregate_outputs(),
         edges=get_edges_files(),  # a failure's edges are removed, so a rerun retries it
     output:
-        f"{RESULTS}/tables/all_jobs_ok.txt",
+        R(L.ALL_JOBS_OK),
     log:
-        f"{LOGS}/check_failures.log",
+        R(L.log("check_failures")),
     benchmark:
-        f"{BENCH}/check_failures.tsv"
+        R(L.benchmark("check_failures"))
     conda:
         "../envs/grnbench.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        results=lambda w, input: os.path.dirname(os.path.dirname(input.status)),
+        results=lambda w, input: L.results_of(input.status, L.STATUS_TSV),
     script:
         "../workflow_scripts/check_failures.py"

@@ -7,14 +7,22 @@ from pathlib import Path
 from snakemake.logging import logger
 
 import grnbench.methods.registry as registry
+from grnbench import layout as L
 from grnbench.data.released import released_files, same_files_every_seed
 
 for _plugin in config.get("plugins", []):
     registry.load_plugin(_plugin)
 
 RESULTS = config["results"]
-LOGS = f"{RESULTS}/logs"
-BENCH = f"{RESULTS}/benchmarks"
+
+
+def R(template):
+    """A results path of grnbench.layout (wildcards kept) inside the config's results folder."""
+    return L.under(RESULTS, template)
+
+
+LOGS = R(L.LOGS_DIR)  # for rule methods of your own (README, Add a method)
+BENCH = R(L.BENCHMARKS_DIR)
 # package data, found through the installed package (works as a module and under --sdm conda)
 from grnbench.package_data import resource
 
@@ -103,32 +111,35 @@ def splits_for(ds, net=None, gs=None):
     return out
 
 
-def job_dir(w):
-    return f"{RESULTS}/{w.dataset}/{w.network}/{w.geneset}"
+def all_jobs():
+    """(dataset, network, geneset, split, method, seed) of every job of the config."""
+    for ds, net, gs in dataset_jobs():
+        for sp in splits_for(ds, net, gs):
+            for m in METHODS:
+                for s in SEEDS:
+                    yield ds, net, gs, sp, m, s
 
 
 def get_metrics_files():
-    return [
-        f"{RESULTS}/{ds}/{net}/{gs}/{sp}/{m}/seed{s}/metrics.json"
-        for ds, net, gs in dataset_jobs()
-        for sp in splits_for(ds, net, gs)
-        for m in METHODS
-        for s in SEEDS
-    ]
+    return [str(L.metrics(RESULTS, *job)) for job in all_jobs()]
 
 
 def get_infer_benchmarks():
     return [
-        f"{BENCH}/infer/{ds}/{net}/{gs}/{sp}/{m}/seed{s}.tsv"
-        for ds, net, gs in dataset_jobs()
-        for sp in splits_for(ds, net, gs)
-        for m in METHODS
-        for s in SEEDS
+        str(L.benchmark_file(RESULTS, "infer", L.job_key(*job))) for job in all_jobs()
     ]
 
 
 def get_edges_files():
-    return [f.replace("metrics.json", "edges.csv") for f in get_metrics_files()]
+    return [str(L.edges(RESULTS, *job)) for job in all_jobs()]
+
+
+def data_file(w):
+    return str(L.data_h5ad(RESULTS, w.dataset, w.network, w.geneset))
+
+
+def split_file(w):
+    return str(L.split_csv(RESULTS, w.dataset, w.network, w.geneset, w.split, w.seed))
 
 
 def aggregate_outputs():
@@ -174,17 +185,20 @@ for _m in PY_METHODS:
 
 
 def encoder_file(w, method):
-    return f"{job_dir(w)}/pretrain/scbert_{_encoder_key(method)}.pt"
+    return str(
+        L.fill(
+            RESULTS,
+            L.PRETRAIN_ENCODER,
+            **L.wildcards(w, "dataset", "network", "geneset"),
+            enckey=_encoder_key(method),
+        )
+    )
 
 
 def method_input_files():
     """Output templates of the method_inputs rule (grnbench.pipeline.METHOD_INPUT_FILES)."""
-    from grnbench.layout import METHOD_INPUT_FILES
-
-    folder = (
-        f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/inputs/seed{{seed}}"
-    )
-    return {k: f"{folder}/{v}" for k, v in METHOD_INPUT_FILES.items()}
+    folder = R(L.METHOD_INPUTS_DIR)
+    return {k: f"{folder}/{v}" for k, v in L.METHOD_INPUT_FILES.items()}
 
 
 def method_inputs(w):
@@ -197,9 +211,11 @@ def method_inputs(w):
 
 def infer_inputs(w):
     out = {
-        "h5ad": f"{job_dir(w)}/data.h5ad",
-        "stats": f"{job_dir(w)}/stats.json",
-        "split": f"{job_dir(w)}/{w.split}/split_seed{w.seed}.csv",
+        "h5ad": data_file(w),
+        "stats": str(
+            L.fill(RESULTS, L.STATS, **L.wildcards(w, "dataset", "network", "geneset"))
+        ),
+        "split": split_file(w),
     }
     if _encoder_key(w.method) in ENCODERS and getattr(
         REGISTERED[w.method], "use_encoder", False
@@ -239,19 +255,22 @@ def infer_params(w, input):
 
 
 def get_final_output():
-    out = [f"{RESULTS}/tables/metrics.tsv"]
-    out += [f"{RESULTS}/{ds}/{net}/{gs}/stats.json" for ds, net, gs in dataset_jobs()]
+    out = [R(L.METRICS_TSV)]
+    out += [
+        str(L.fill(RESULTS, L.STATS, dataset=ds, network=net, geneset=gs))
+        for ds, net, gs in dataset_jobs()
+    ]
     out += get_aggregate_outputs()
     out += get_compare_outputs()
-    out.append(f"{RESULTS}/tables/status.tsv")  # every job, ok or failed, with its log
+    out.append(R(L.STATUS_TSV))  # every job, ok or failed, with its log
     # fails, naming them, if a job failed
-    out.append(f"{RESULTS}/tables/all_jobs_ok.txt")
+    out.append(R(L.ALL_JOBS_OK))
     return out
 
 
 def preprocess_inputs(w):
     d = DATASETS[w.dataset]
-    raw = f"{RESULTS}/raw/{w.dataset}"
+    raw = str(L.fill(RESULTS, L.RAW_DIR, dataset=w.dataset))
     # BEELINE-format files written by rules simulate / krumsiek11
     if d["source"] in ("simulate", "krumsiek11"):
         return {
@@ -275,7 +294,7 @@ def preprocess_inputs(w):
         if f.get("pseudotime"):
             out["pseudotime"] = f["pseudotime"]
         return out
-    folder = f"{RESULTS}/downloads/genelink/{w.network}/{d['cell']}/{w.geneset}"
+    folder = genelink_download_dir(w, d["cell"])
     return {
         "expression": f"{folder}/BL--ExpressionData.csv",
         "network": f"{folder}/BL--network.csv",
@@ -295,7 +314,7 @@ def cross_dataset_train(w):
         return None
     ds, net, gs = src
     return {
-        "h5ad": f"{RESULTS}/{ds}/{net}/{gs}/data.h5ad",
+        "h5ad": str(L.data_h5ad(RESULTS, ds, net, gs)),
         "network": net,
         "name": f"{ds}/{net}/{gs}",
     }
@@ -304,7 +323,7 @@ def cross_dataset_train(w):
 def split_inputs(w):
     """The dataset, plus GENELink's released split files for the genelink_released protocol
     or the training dataset (train_h5ad) for cross_dataset."""
-    out = {"h5ad": f"{job_dir(w)}/data.h5ad"}
+    out = {"h5ad": data_file(w)}
     if w.split == "cross_dataset":
         train = cross_dataset_train(w)
         if train is None:
@@ -327,11 +346,15 @@ def split_inputs(w):
         )
     )
     if d["source"] == "genelink":
-        out["targets"] = (
-            f"{RESULTS}/downloads/genelink/{w.network}/{d['cell']}/{w.geneset}/Target.csv"
-        )
+        out["targets"] = f"{genelink_download_dir(w, d['cell'])}/Target.csv"
     else:
-        out["targets"] = f"{job_dir(w)}/genelink_files/Target.csv"
+        out["targets"] = str(
+            L.fill(
+                RESULTS,
+                f"{L.GENELINK_FILES}/Target.csv",
+                **L.wildcards(w, "dataset", "network", "geneset"),
+            )
+        )
     return out
 
 
@@ -361,4 +384,21 @@ def source_path(key):
     """Where a resources/sources.tsv entry lands: results/downloads/sources/<key>/<file>."""
     from grnbench.data.download import read_sources
 
-    return f"{RESULTS}/downloads/sources/{key}/{read_sources()[key]['file']}"
+    return str(
+        L.fill(
+            RESULTS, L.SOURCE_DOWNLOAD, key=key, filename=read_sources()[key]["file"]
+        )
+    )
+
+
+def genelink_download_dir(w, cell):
+    """A GENELink folder of the pinned commit: results/downloads/genelink/<network>/<cell>/<geneset>."""
+    return str(
+        L.fill(
+            RESULTS,
+            L.GENELINK_DOWNLOAD_DIR,
+            network=w.network,
+            cell=cell,
+            geneset=w.geneset,
+        )
+    )

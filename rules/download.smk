@@ -5,11 +5,11 @@
 
 rule download_genelink:
     output:
-        f"{RESULTS}/downloads/genelink/{{network}}/{{cell}}/{{geneset}}/{{file}}",
+        R(L.GENELINK_DOWNLOAD),
     log:
-        f"{LOGS}/download_genelink/{{network}}/{{cell}}/{{geneset}}/{{file}}.log",
+        R(L.log("download_genelink", "{network}/{cell}/{geneset}/{file}")),
     benchmark:
-        f"{BENCH}/download_genelink/{{network}}/{{cell}}/{{geneset}}/{{file}}.tsv"
+        R(L.benchmark("download_genelink", "{network}/{cell}/{geneset}/{file}"))
     wildcard_constraints:
         file="BL--ExpressionData.csv|BL--network.csv|TF.csv|Target.csv|Label.csv",
         cell="[A-Za-z0-9_-]+",
@@ -28,11 +28,11 @@ rule download_genelink:
 
 rule download_source:
     output:
-        f"{RESULTS}/downloads/sources/{{key}}/{{filename}}",
+        R(L.SOURCE_DOWNLOAD),
     log:
-        f"{LOGS}/download_source/{{key}}/{{filename}}.log",
+        R(L.log("download_source", "{key}/{filename}")),
     benchmark:
-        f"{BENCH}/download_source/{{key}}/{{filename}}.tsv"
+        R(L.benchmark("download_source", "{key}/{filename}"))
     conda:
         "../envs/grnbench.yaml"
     resources:

@@ -4,15 +4,15 @@
 
 rule evaluate:
     input:
-        h5ad=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/data.h5ad",
-        split=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/split_seed{{seed}}.csv",
-        edges=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}/edges.csv",
+        h5ad=R(L.DATA_H5AD),
+        split=R(L.SPLIT_CSV),
+        edges=R(L.EDGES),
     output:
-        f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}/metrics.json",
+        R(L.METRICS),
     log:
-        f"{LOGS}/evaluate/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}.log",
+        R(L.log("evaluate", L.JOB_DIR)),
     benchmark:
-        f"{BENCH}/evaluate/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}.tsv"
+        R(L.benchmark("evaluate", L.JOB_DIR))
     conda:
         "../envs/grnbench.yaml"
     resources:
@@ -21,7 +21,7 @@ rule evaluate:
     params:
         kind=lambda w: method_kind(w.method),
         allow_partial=lambda w: method_cfg(w.method, "allow_partial"),
-        run=lambda w: f"{job_dir(w)}/{w.split}/{w.method}/seed{w.seed}/run.json",
+        run=lambda w: str(L.fill(RESULTS, L.RUN, **dict(w.items()))),
     script:
         "../workflow_scripts/evaluate.py"
 
@@ -31,14 +31,14 @@ rule collect_metrics:
         metrics=get_metrics_files(),
     output:
         report(
-            f"{RESULTS}/tables/metrics.tsv",
+            R(L.METRICS_TSV),
             caption="../report/metrics.rst",
             category="Tables",
         ),
     log:
-        f"{LOGS}/collect_metrics.log",
+        R(L.log("collect_metrics")),
     benchmark:
-        f"{BENCH}/collect_metrics.tsv"
+        R(L.benchmark("collect_metrics"))
     conda:
         "../envs/grnbench.yaml"
     resources:

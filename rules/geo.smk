@@ -12,15 +12,15 @@ rule geo_to_beeline:
     input:
         unpack(geo_inputs),
     output:
-        expression=f"{RESULTS}/raw/{{dataset}}/ExpressionData.csv",
-        pseudotime=f"{RESULTS}/raw/{{dataset}}/PseudoTime.csv",
-        tfs=f"{RESULTS}/raw/{{dataset}}/TFs.csv",
-        network=f"{RESULTS}/raw/{{dataset}}/refNetwork.csv",
-        summary=f"{RESULTS}/raw/{{dataset}}/geo_summary.json",
+        expression=R(L.RAW_EXPRESSION),
+        pseudotime=R(L.RAW_PSEUDOTIME),
+        tfs=R(L.RAW_TFS),
+        network=R(L.RAW_NETWORK),
+        summary=R(L.RAW_GEO_SUMMARY),
     log:
-        f"{LOGS}/geo_to_beeline/{{dataset}}.log",
+        R(L.log("geo_to_beeline", "{dataset}")),
     benchmark:
-        f"{BENCH}/geo_to_beeline/{{dataset}}.tsv"
+        R(L.benchmark("geo_to_beeline", "{dataset}"))
     wildcard_constraints:
         dataset=_alt(GEO_DATASETS),
     conda:
@@ -40,11 +40,11 @@ rule geo_network:
     input:
         unpack(geo_network_inputs),
     output:
-        f"{RESULTS}/raw/{{dataset}}/network_{{network}}.csv",
+        R(L.RAW_GEO_NETWORK),
     log:
-        f"{LOGS}/geo_network/{{dataset}}/{{network}}.log",
+        R(L.log("geo_network", "{dataset}/{network}")),
     benchmark:
-        f"{BENCH}/geo_network/{{dataset}}/{{network}}.tsv"
+        R(L.benchmark("geo_network", "{dataset}/{network}"))
     wildcard_constraints:
         dataset=_alt(GEO_DATASETS),
     conda:
@@ -64,18 +64,18 @@ rule compare_published:
         unpack(compare_inputs),
     output:
         tsv=report(
-            f"{RESULTS}/{{dataset}}/compare_published.tsv",
+            R(f"{L.COMPARE_PUBLISHED}.tsv"),
             category="Published inputs",
             labels={
                 "dataset": "{dataset}",
                 "table": "overlap with GENELink / BEELINE",
             },
         ),
-        json=f"{RESULTS}/{{dataset}}/compare_published.json",
+        json=R(f"{L.COMPARE_PUBLISHED}.json"),
     log:
-        f"{LOGS}/compare_published/{{dataset}}.log",
+        R(L.log("compare_published", "{dataset}")),
     benchmark:
-        f"{BENCH}/compare_published/{{dataset}}.tsv"
+        R(L.benchmark("compare_published", "{dataset}"))
     wildcard_constraints:
         dataset=_alt(GEO_DATASETS),
     conda:

@@ -43,7 +43,7 @@ _check_geo()
 
 
 def geo_raw(ds):
-    return f"{RESULTS}/raw/{ds}"
+    return str(L.fill(RESULTS, L.RAW_DIR, dataset=ds))
 
 
 def geo_needs_networks_zip(ds, networks=None):
@@ -92,8 +92,12 @@ def compare_jobs(ds):
         {
             "network": net,
             "geneset": gs,
-            "h5ad": f"{RESULTS}/{ds}/{net}/{gs}/data.h5ad",
-            "folder": f"{RESULTS}/downloads/genelink/{net}/{cell}/{gs}",
+            "h5ad": str(L.data_h5ad(RESULTS, ds, net, gs)),
+            "folder": str(
+                L.fill(
+                    RESULTS, L.GENELINK_DOWNLOAD_DIR, network=net, cell=cell, geneset=gs
+                )
+            ),
         }
         for net in DATASETS[ds]["networks"]
         if net in nets
@@ -122,7 +126,7 @@ def compare_inputs(w):
 def get_compare_outputs():
     """compare_published.tsv of every geo dataset with a compare: block (for rule all)."""
     return [
-        f"{RESULTS}/{ds}/compare_published.tsv"
+        str(L.fill(RESULTS, f"{L.COMPARE_PUBLISHED}.tsv", dataset=ds))
         for ds in GEO_DATASETS
         if geo_cfg(ds).get("compare", {}).get("genelink_cell")
         or geo_cfg(ds).get("compare", {}).get("beeline_cell")

@@ -7,12 +7,12 @@ rule infer:
     input:
         unpack(infer_inputs),
     output:
-        edges=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}/edges.csv",
-        run=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}/run.json",
+        edges=R(L.EDGES),
+        run=R(L.RUN),
     log:
-        f"{LOGS}/infer/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}.log",
+        R(L.log("infer", L.JOB_DIR)),
     benchmark:
-        f"{BENCH}/infer/{{dataset}}/{{network}}/{{geneset}}/{{split}}/{{method}}/seed{{seed}}.tsv"
+        R(L.benchmark("infer", L.JOB_DIR))
     wildcard_constraints:
         method=_alt(PY_METHODS),
     conda:
@@ -38,13 +38,13 @@ rule infer:
 # <output>.partial (kept outside Snakemake's outputs so a rerun finds it).
 rule pretrain_sctransnet:
     input:
-        h5ad=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/data.h5ad",
+        h5ad=R(L.DATA_H5AD),
     output:
-        f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/pretrain/scbert_{{enckey}}.pt",
+        R(L.PRETRAIN_ENCODER),
     log:
-        f"{LOGS}/pretrain_sctransnet/{{dataset}}/{{network}}/{{geneset}}/{{enckey}}.log",
+        R(L.log("pretrain_sctransnet", f"{L.DATASET_DIR}/{{enckey}}")),
     benchmark:
-        f"{BENCH}/pretrain_sctransnet/{{dataset}}/{{network}}/{{geneset}}/{{enckey}}.tsv"
+        R(L.benchmark("pretrain_sctransnet", f"{L.DATASET_DIR}/{{enckey}}"))
     conda:
         "../envs/grnbench.yaml"
     threads: lambda w: method_cfg(ENCODERS[w.enckey], "threads")
@@ -66,14 +66,14 @@ rule pretrain_sctransnet:
 # Made only when a rule asks for it: input: unpack(method_inputs).
 rule method_inputs:
     input:
-        h5ad=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/data.h5ad",
-        split=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/split_seed{{seed}}.csv",
+        h5ad=R(L.DATA_H5AD),
+        split=R(L.SPLIT_CSV),
     output:
         **method_input_files(),
     log:
-        f"{LOGS}/method_inputs/{{dataset}}/{{network}}/{{geneset}}/{{split}}/seed{{seed}}.log",
+        R(L.log("method_inputs", L.SPLIT_KEY)),
     benchmark:
-        f"{BENCH}/method_inputs/{{dataset}}/{{network}}/{{geneset}}/{{split}}/seed{{seed}}.tsv"
+        R(L.benchmark("method_inputs", L.SPLIT_KEY))
     conda:
         "../envs/grnbench.yaml"
     resources:

@@ -4,14 +4,14 @@
 
 rule simulate:
     output:
-        expression=f"{RESULTS}/raw/{{dataset}}/ExpressionData.csv",
-        pseudotime=f"{RESULTS}/raw/{{dataset}}/PseudoTime.csv",
-        tfs=f"{RESULTS}/raw/{{dataset}}/TFs.csv",
-        network=f"{RESULTS}/raw/{{dataset}}/refNetwork.csv",
+        expression=R(L.RAW_EXPRESSION),
+        pseudotime=R(L.RAW_PSEUDOTIME),
+        tfs=R(L.RAW_TFS),
+        network=R(L.RAW_NETWORK),
     log:
-        f"{LOGS}/simulate/{{dataset}}.log",
+        R(L.log("simulate", "{dataset}")),
     benchmark:
-        f"{BENCH}/simulate/{{dataset}}.tsv"
+        R(L.benchmark("simulate", "{dataset}"))
     wildcard_constraints:
         dataset=_alt([d for d, v in DATASETS.items() if v["source"] == "simulate"]),
     conda:
@@ -27,14 +27,14 @@ rule simulate:
 
 rule krumsiek11:
     output:
-        expression=f"{RESULTS}/raw/{{dataset}}/ExpressionData.csv",
-        pseudotime=f"{RESULTS}/raw/{{dataset}}/PseudoTime.csv",
-        tfs=f"{RESULTS}/raw/{{dataset}}/TFs.csv",
-        network=f"{RESULTS}/raw/{{dataset}}/refNetwork.csv",
+        expression=R(L.RAW_EXPRESSION),
+        pseudotime=R(L.RAW_PSEUDOTIME),
+        tfs=R(L.RAW_TFS),
+        network=R(L.RAW_NETWORK),
     log:
-        f"{LOGS}/krumsiek11/{{dataset}}.log",
+        R(L.log("krumsiek11", "{dataset}")),
     benchmark:
-        f"{BENCH}/krumsiek11/{{dataset}}.tsv"
+        R(L.benchmark("krumsiek11", "{dataset}"))
     wildcard_constraints:
         dataset=_alt([d for d, v in DATASETS.items() if v["source"] == "krumsiek11"]),
     conda:
@@ -50,15 +50,13 @@ rule preprocess:
     input:
         unpack(preprocess_inputs),
     output:
-        h5ad=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/data.h5ad",
-        stats=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/stats.json",
-        genelink=directory(
-            f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/genelink_files"
-        ),
+        h5ad=R(L.DATA_H5AD),
+        stats=R(L.STATS),
+        genelink=directory(R(L.GENELINK_FILES)),
     log:
-        f"{LOGS}/preprocess/{{dataset}}/{{network}}/{{geneset}}.log",
+        R(L.log("preprocess", L.DATASET_DIR)),
     benchmark:
-        f"{BENCH}/preprocess/{{dataset}}/{{network}}/{{geneset}}.tsv"
+        R(L.benchmark("preprocess", L.DATASET_DIR))
     conda:
         "../envs/grnbench.yaml"
     resources:

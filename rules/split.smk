@@ -5,12 +5,12 @@ rule split:
     input:
         unpack(split_inputs),
     output:
-        split=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/split_seed{{seed}}.csv",
-        summary=f"{RESULTS}/{{dataset}}/{{network}}/{{geneset}}/{{split}}/split_seed{{seed}}.json",
+        split=R(L.SPLIT_CSV),
+        summary=R(L.SPLIT_JSON),
     log:
-        f"{LOGS}/split/{{dataset}}/{{network}}/{{geneset}}/{{split}}/seed{{seed}}.log",
+        R(L.log("split", L.SPLIT_KEY)),
     benchmark:
-        f"{BENCH}/split/{{dataset}}/{{network}}/{{geneset}}/{{split}}/seed{{seed}}.tsv"
+        R(L.benchmark("split", L.SPLIT_KEY))
     conda:
         "../envs/grnbench.yaml"
     resources:

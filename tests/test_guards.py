@@ -17,11 +17,35 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_registered_method_has_a_cost_model():
-    missing = sorted(set(registry.available()) - set(guards.COSTS))
-    assert not missing, f"add a cost model to grnbench.guards.COSTS for {missing}"
+    """Every built-in class declares its own cost (not the generic default) and the index has it."""
+    from grnbench.methods import costs
+
+    for name, cls in registry.available().items():
+        assert cls.cost is not costs.GENERIC, f"set a cost model (class attribute cost) on {cls.__qualname__} ({name})"
+        assert guards.cost_models()[name] == dict(cls.cost), name
+        costs.model(cls.cost)  # names a model that exists
 
 
-@pytest.mark.parametrize("method", sorted(guards.COSTS))
+def test_unknown_cost_model_is_refused_with_its_name():
+    from grnbench.methods import costs
+
+    with pytest.raises(InputError, match="'no_such_model'.*known:"):
+        costs.evaluate({"model": "no_such_model"}, 10, 10, 1, {})
+    with pytest.raises(InputError, match="'nowhere_mod:f'"):
+        costs.evaluate({"model": "nowhere_mod:f"}, 10, 10, 1, {})
+
+
+def test_unknown_method_gets_the_generic_supervised_cost():
+    """A name no class declares: the generic model and no TF x gene edges term (as before)."""
+    from grnbench.methods import costs
+
+    est = guards.estimate("not_a_method", 400, 500, 40)
+    mb, s = costs.deep(400, 500, 40, {}, **{k: v for k, v in costs.GENERIC.items() if k != "model"})
+    mem = guards.BASE_MB + guards.data_mb(400, 500) + mb
+    assert est == {"mem_mb": guards.SAFETY_MEM * mem, "runtime_min": guards.SAFETY_TIME * (guards.STARTUP_S + s) / 60}
+
+
+@pytest.mark.parametrize("method", sorted(registry.load_index()))
 def test_estimate_grows_with_every_size(method):
     p = guards.method_params(method)
     base = guards.estimate(method, 400, 500, 40, params=p)

@@ -5,5 +5,5 @@ from grnbench.workflow import rule_logging
 
 with rule_logging(snakemake):  # noqa: F821
     sm = snakemake  # noqa: F821
-    table = job_status(sm.input.metrics, sm.output[0], logs_dir=sm.params.logs)
+    table = job_status(sm.input.metrics, sm.output[0], results_dir=sm.params.results)
     print(table["status"].value_counts().to_dict())

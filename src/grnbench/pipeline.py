@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from grnbench import __version__
+from grnbench import __version__, layout
 from grnbench.data.dataset import GRNData, read_h5ad, write_h5ad
 from grnbench.data.views import method_split, method_view
 from grnbench.errors import InputError
@@ -434,10 +434,11 @@ STATUS_COLUMNS = ["dataset", "network", "geneset", "split", "method", "seed", "s
 JOB_KEYS = ["dataset", "network", "geneset", "split", "method", "seed"]
 
 
-def job_status(metrics_tsv, out_path, *, logs_dir) -> pd.DataFrame:
+def job_status(metrics_tsv, out_path, *, results_dir) -> pd.DataFrame:
     """``status.tsv``: every job of ``metrics.tsv`` with its status, test coverage, error and log.
 
-    Written whether or not jobs failed (rule ``job_status``); ``check_failures`` reads it.
+    Written whether or not jobs failed (rule ``job_status``); ``check_failures`` reads it. The
+    log is the one of the step that failed (split, evaluate or infer; :mod:`grnbench.layout`).
     """
     m = pd.read_csv(metrics_tsv, sep="\t", keep_default_na=False, na_values=[""])
     rows = []
@@ -448,16 +449,16 @@ def job_status(metrics_tsv, out_path, *, logs_dir) -> pd.DataFrame:
             cov = float(test.loc[key, "coverage"]) if key in test.index and "coverage" in test else float("nan")
             err = getattr(r, "error", "")
             err = " ".join(err.split()) if isinstance(err, str) else ""
-            rel = f"{r.dataset}/{r.network}/{r.geneset}/{r.split}/{r.method}/seed{r.seed}"
+            ids = (r.dataset, r.network, r.geneset, r.split, r.method, r.seed)
             if err.startswith("split ") and " refused: " in err:
-                log_file = f"{logs_dir}/split/{r.dataset}/{r.network}/{r.geneset}/{r.split}/seed{r.seed}.log"
+                log_file = layout.log_file(results_dir, "split", layout.split_key(*ids[:4], r.seed))
             elif "test pairs are not scored" in err:
-                log_file = f"{logs_dir}/evaluate/{rel}.log"
+                log_file = layout.log_file(results_dir, "evaluate", layout.job_key(*ids))
             else:
-                log_file = f"{logs_dir}/infer/{rel}.log"
+                log_file = layout.log_file(results_dir, "infer", layout.job_key(*ids))
             rows.append({"dataset": r.dataset, "network": r.network, "geneset": r.geneset, "split": r.split,
                          "method": r.method, "seed": int(r.seed), "status": r.status, "coverage": cov,
-                         "error": err, "log": log_file})
+                         "error": err, "log": str(log_file)})
     table = pd.DataFrame(rows, columns=STATUS_COLUMNS)
     write_csv(table, out_path, sep="\t", float_format="%.6g")
     return table
@@ -479,14 +480,14 @@ def check_failures(status_tsv, out_path, *, results_dir) -> pd.DataFrame:
         return failed
     lines = []
     for r in failed.itertuples():
-        rel = f"{r.dataset}/{r.network}/{r.geneset}/{r.split}/{r.method}/seed{r.seed}"
-        for f in ("edges.csv", "run.json"):
-            Path(results_dir, rel, f).unlink(missing_ok=True)
+        ids = (r.dataset, r.network, r.geneset, r.split, r.method, r.seed)
+        rel = layout.job_key(*ids)
+        layout.edges(results_dir, *ids).unlink(missing_ok=True)
+        layout.run_json(results_dir, *ids).unlink(missing_ok=True)
         err = r.error if isinstance(r.error, str) else ""
         if err.startswith("split ") and " refused: " in err:
-            base = Path(results_dir, r.dataset, r.network, r.geneset, r.split, f"split_seed{r.seed}")
-            for suffix in (".csv", ".json"):
-                base.with_suffix(suffix).unlink(missing_ok=True)
+            layout.split_csv(results_dir, *ids[:4], r.seed).unlink(missing_ok=True)
+            layout.split_json(results_dir, *ids[:4], r.seed).unlink(missing_ok=True)
         lines.append(f"  {r.method} on {rel}" + (f": {err}" if err else "") + f"\n    log: {r.log}")
     msg = (f"{len(failed)} of {len(table)} job(s) failed (marked 'failed' in {status_tsv}, the tables and the "
            "report; a rerun retries them):\n" + "\n".join(lines))

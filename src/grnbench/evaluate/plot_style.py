@@ -1,8 +1,9 @@
 """The look shared by every figure: Agg backend, one colour per method, rc settings, labels,
 saving (PNG + PDF, atomically) and the "no data for this figure" placeholder.
 
-One palette (:func:`method_color`) colours a method the same way in every figure; the two
-reference predictors (random, degree prior) are grey. The figures are in
+One palette (:func:`method_color`) colours a method the same way in every figure: each method
+class's ``color`` (the reference predictors random, degree prior and label prior are grey),
+a stable colour from the name's hash for a method that sets none. The figures are in
 :mod:`grnbench.evaluate.plots`.
 """
 
@@ -20,11 +21,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from grnbench.evaluate.tables import (  # noqa: E402
-    PRIOR,
-    RANDOM,
     display_name,
     method_order_key,
 )
+from grnbench.methods.registry import facts, method_order  # noqa: E402
 
 SPLIT_ORDER = ("genelink", "genelink_released", "tf_holdout", "degree_matched")
 SPLIT_NAMES = {
@@ -33,32 +33,30 @@ SPLIT_NAMES = {
     "tf_holdout": "TF hold-out",
     "degree_matched": "degree-matched negatives",
 }
-REFERENCE_METHODS = (RANDOM, PRIOR, "label_prior")  # grey, never a "leading method"
 
-# Hand-picked so families read together: unsupervised blues/greens, supervised baselines
-# oranges/browns/purples, scTransNet and its ablations reds/pinks, references grey.
-_PALETTE = {
-    "random": "#b3b3b3",
-    "degree_prior": "#6b6b6b",
-    "label_prior": "#404040",
-    "pcc": "#1f77b4",
-    "mi": "#6baed6",
-    "genie3": "#2ca02c",
-    "grnboost2": "#98df8a",
-    "pidc": "#17becf",
-    "ppcor": "#393b79",
-    "scode": "#9edae5",
-    "genelink": "#ff7f0e",
-    "gnnlink": "#fdbf6f",
-    "gne": "#8c564b",
-    "cnnc": "#c49c94",
-    "deepdrim": "#9467bd",
-    "grn_transformer": "#c5b0d5",
-    "sctransnet": "#d62728",
-    "sctransnet_no_gnn": "#ff9896",
-    "sctransnet_no_encoder": "#e377c2",
-    "sctransnet_no_attnpool": "#a50f15",
-}
+
+class _ReferenceMethods(Sequence):
+    """The methods whose class says ``reference = True`` (grey, never a "leading method"), read
+    on every use so a registered plugin counts too; usable with ``in`` and ``Series.isin``."""
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(m for m in method_order() if facts(m).reference)
+
+    def __getitem__(self, i):
+        return self._names()[i]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, method) -> bool:
+        return isinstance(method, str) and facts(method).reference
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+REFERENCE_METHODS = _ReferenceMethods()  # random, degree_prior, label_prior (+ plugins that say so)
+
 _EXTRA = plt.get_cmap("tab20b").colors  # for methods we do not know (user plugins)
 
 RC = {
@@ -76,15 +74,18 @@ RC = {
 
 
 def method_color(method: str) -> str:
-    """One colour per method for every figure; unknown names get a stable colour from their hash."""
-    if method in _PALETTE:
-        return _PALETTE[method]
+    """One colour per method for every figure (its class's ``color``); a method that sets none
+    and an unknown name get a stable colour from the name's hash."""
+    color = facts(method).color
+    if color:
+        return color
     h = int(hashlib.md5(method.encode()).hexdigest(), 16)  # stable across runs (unlike hash())
     return matplotlib.colors.to_hex(_EXTRA[h % len(_EXTRA)])
 
 
 def is_reference(method: str) -> bool:
-    return method in REFERENCE_METHODS
+    """True for a reference predictor (its class's ``reference``)."""
+    return facts(method).reference
 
 
 def order_methods(methods) -> list[str]:

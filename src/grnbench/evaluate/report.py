@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grnbench import layout
+
 if TYPE_CHECKING:  # plots, tables and pandas load on use: report_items is read when Snakemake plans
     import pandas as pd
 
@@ -117,7 +119,7 @@ FIGURE_GROUPS = {
 def report_items(results: str | Path) -> dict[str, dict]:
     """What rule aggregate declares: output name -> path, caption stem, report category,
     subcategory and labels (the Snakemake file wraps each in ``report()``)."""
-    tables_dir, figures_dir = Path(results) / "tables", Path(results) / "figures"
+    tables_dir, figures_dir = layout.tables_dir(results), layout.figures_dir(results)
     items: dict[str, dict] = {}
     for stem in TABLE_STEMS:
         for ext in ("tsv", "md"):
@@ -164,23 +166,28 @@ def aggregate(
     ``results_dir`` and ``published_dir/table1.tsv``. ``split`` is the protocol of the paper's
     layouts (Figure 2, Table 1, curves, subnetwork). Returns the written paths.
     """
-    from grnbench.evaluate import plots, tables
+    from grnbench.evaluate import plots
+    from grnbench.evaluate.headline import headline, headline_by_split, stronger_prior
+    from grnbench.evaluate.markdown import to_markdown, write_table
+    from grnbench.evaluate.stability import stability
+    from grnbench.evaluate.summary import leaderboard, read_metrics, summarise
+    from grnbench.evaluate.table1 import read_published, table1
 
     outdir_tables, outdir_figures = Path(outdir_tables), Path(outdir_figures)
     outdir_tables.mkdir(parents=True, exist_ok=True)
     outdir_figures.mkdir(parents=True, exist_ok=True)
-    metrics = tables.read_metrics(metrics_tsv)
+    metrics = read_metrics(metrics_tsv)
     log.info("read %d job rows from %s", len(metrics), metrics_tsv)
-    summary = tables.summarise(metrics)
+    summary = summarise(metrics)
     frames = {
         "summary": summary,
-        "leaderboard": tables.leaderboard(summary),
-        "table1_comparison": tables.table1(
-            metrics, tables.read_published(published_dir), split=split
+        "leaderboard": leaderboard(summary),
+        "table1_comparison": table1(
+            metrics, read_published(published_dir), split=split
         ),
-        "headline": tables.headline(metrics),
-        "headline_by_split": tables.headline_by_split(metrics),
-        "stability": tables.stability(metrics, results_dir, k=stability_k),
+        "headline": headline(metrics),
+        "headline_by_split": headline_by_split(metrics),
+        "stability": stability(metrics, results_dir, k=stability_k),
     }
     from grnbench.evaluate import beeline_eval, stats
 
@@ -197,12 +204,12 @@ def aggregate(
     written: list[Path] = []
     for stem, df in frames.items():
         title, note = TABLES[stem]
-        written += tables.write_table(df, outdir_tables / stem, title, note)
+        written += write_table(df, outdir_tables / stem, title, note)
     from grnbench.utils import atomic_path
 
     for stem in ("significance", "average_ranks", "generalization"):  # Markdown: p-values to 2 significant digits
         with atomic_path(outdir_tables / f"{stem}.md") as tmp:
-            tmp.write_text(tables.to_markdown(stats.readable_p(frames[stem]), *TABLES[stem]))
+            tmp.write_text(to_markdown(stats.readable_p(frames[stem]), *TABLES[stem]))
     fig = outdir_figures
     written += plots.performance_bars(summary, fig / "performance_bars", split=split)
     written += plots.roc_pr_curves(
@@ -218,7 +225,7 @@ def aggregate(
     )
     written += plots.critical_difference(frames["average_ranks"], fig / "critical_difference")
     written += plots.significance_ci(
-        frames["significance"], fig / "significance_ci", tables.stronger_prior(metrics)
+        frames["significance"], fig / "significance_ci", stronger_prior(metrics)
     )
     written += generalization.generalization_figure(frames["generalization"], fig / "generalization")
     written.append(
@@ -252,7 +259,7 @@ def write_overview_html(
     path: str | Path, frames: dict[str, pd.DataFrame], figures: dict[str, Path]
 ) -> Path:
     """One HTML file: the key tables and every figure (PNG embedded as base64), no scripts."""
-    from grnbench.evaluate import tables
+    from grnbench.evaluate.markdown import _markdown_frame
     from grnbench.utils import atomic_path
 
     parts = [
@@ -275,7 +282,7 @@ def write_overview_html(
                 sources = sorted({str(x) for x in df["source"] if isinstance(x, str) and x})
                 parts.append(f"<p>Published numbers: {html.escape('; '.join(sources))}</p>")
                 shown = df.drop(columns=["source"])
-            table = tables._markdown_frame(shown).to_html(index=False, border=0, escape=True)
+            table = _markdown_frame(shown).to_html(index=False, border=0, escape=True)
             parts.append(f'<div class="scroll">{table}</div>')
         parts.append("</section>")
     for stem, png in figures.items():

@@ -105,6 +105,11 @@ from grnbench.utils import seed_everything
 class GRNTransformer(SupervisedMethod):
     uses_device = True
     name = "grn_transformer"
+    display_name = "GRN-Transformer"
+    family = "supervised"
+    order = 15
+    color = "#c5b0d5"
+    cost = {"model": "grn_transformer"}
     description = "GRN-Transformer: axial-transformer attention maps (with priors) -> random forest."
     defaults = {
         "layers": 5, "embed_dim": 64, "ffn_dim": 64, "heads": 4, "lr": 1e-4, "weight_decay": 0.01,
