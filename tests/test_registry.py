@@ -18,9 +18,44 @@ def test_index_equals_what_the_classes_say():
     assert on_disk == registry.build_index(), "src/grnbench/methods/index.json is stale: run grnbench methods --write-index"
 
 
+FACTS = ("display_name", "family", "order", "color", "reference", "table1_variant", "cost")
+
+
+def test_index_facts_are_the_classes_attributes():
+    """What tables, figures and guards read from the index is what each class declares."""
+    from grnbench.methods import costs
+
+    index = registry.load_index()
+    classes = registry.available()
+    assert set(index) == {n for n, c in classes.items() if c.__module__.startswith("grnbench.methods.")}
+    for name, cls in classes.items():
+        for attr in FACTS:
+            want = dict(cls.cost) if attr == "cost" else getattr(cls, attr)
+            assert getattr(index[name], attr) == want, (name, attr)
+            assert getattr(registry.facts(name), attr) == want, (name, attr)
+        costs.model(index[name].cost)
+    # the reading order and the references of the tables before the facts moved onto the classes
+    assert registry.method_order() == (
+        "random", "degree_prior", "label_prior", "pcc", "mi", "genie3", "grnboost2", "pidc", "ppcor",
+        "scode", "genelink", "gnnlink", "gne", "cnnc", "deepdrim", "grn_transformer", "sctransnet",
+        "sctransnet_no_gnn", "sctransnet_no_encoder", "sctransnet_no_attnpool")
+    assert {n for n in index if index[n].reference} == {"random", "degree_prior", "label_prior"}
+    assert {n for n in index if index[n].family == "sctransnet"} == set(registry.table1_variants())
+    colours = [index[n].color for n in index]
+    assert None not in colours and len(set(colours)) == len(colours)
+
+
+def test_a_name_no_class_declares_gets_plugin_defaults():
+    f = registry.facts("no_such_method")
+    assert (f.display_name, f.order, f.color, f.reference, f.table1_variant) == (
+        "no_such_method", registry.PLUGIN_ORDER, None, False, None)
+
+
 def test_planning_imports_no_method_module():
     code = ("import sys; import grnbench.methods.registry as r; m = r.planning_methods(); "
             "r.info('sctransnet').params('small'); "
+            "import grnbench.guards as g; g.resources('grn_transformer', {'genes': 500, 'cells': 300, 'tfs': 50}, preset='small'); "
+            "assert r.facts('genelink').display_name == 'GENELink'; "
             "bad = [k for k in sys.modules if k.split('.')[0] in ('torch', 'anndata', 'torch_geometric', 'sklearn')]; "
             "print(len(m), bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
