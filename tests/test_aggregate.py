@@ -14,7 +14,9 @@ import pandas as pd
 import pytest
 
 from grnbench.errors import InputError
-from grnbench.evaluate import plots, tables
+from grnbench.evaluate import plots
+from grnbench.evaluate.headline import headline, headline_by_split
+from grnbench.evaluate.markdown import to_markdown
 from grnbench.evaluate.report import (
     FIGURE_STEMS,
     TABLE_STEMS,
@@ -22,6 +24,16 @@ from grnbench.evaluate.report import (
     output_files,
     report_items,
 )
+from grnbench.evaluate.stability import jaccard, stability, top_k
+from grnbench.evaluate.summary import (
+    leaderboard,
+    normalise_metrics,
+    rank_cells,
+    read_metrics,
+    summarise,
+)
+from grnbench.evaluate.table1 import read_published, table1
+from grnbench.methods.registry import method_order, table1_variants
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,20 +62,20 @@ def _rows(*specs) -> pd.DataFrame:
         row["status"] = "failed" if np.isnan(auroc) else "ok"
         row.update(extra)
         out.append(row)
-    return tables.normalise_metrics(pd.DataFrame(out))
+    return normalise_metrics(pd.DataFrame(out))
 
 
 def test_read_metrics_roundtrip_and_missing_columns(tmp_path):
     df = _rows(("a", 0, 0.6), ("a", 1, np.nan))
     path = tmp_path / "metrics.tsv"
     df.to_csv(path, sep="\t", index=False, na_rep="NaN")
-    back = tables.read_metrics(path)
+    back = read_metrics(path)
     assert list(back["status"]) == ["ok", "failed"]
     assert np.isnan(back["runtime_s"]).all()  # optional column absent -> NaN
     with pytest.raises(InputError, match="scope"):
-        tables.normalise_metrics(df.drop(columns=["scope"]))
+        normalise_metrics(df.drop(columns=["scope"]))
     with pytest.raises(InputError, match="duplicated"):
-        tables.normalise_metrics(pd.concat([df, df]))
+        normalise_metrics(pd.concat([df, df]))
 
 
 def test_summary_mean_sd_and_failed_rows():
@@ -76,7 +88,7 @@ def test_summary_mean_sd_and_failed_rows():
         ("c", 0, np.nan),
         ("c", 1, np.nan),
     )
-    s = tables.summarise(m).set_index("method")
+    s = summarise(m).set_index("method")
     assert s.loc["a", "auroc_mean"] == pytest.approx(0.7)
     assert s.loc["a", "auroc_sd"] == pytest.approx(0.1)  # sample sd of 0.6, 0.7, 0.8
     assert s.loc["a", "runtime_s_mean"] == pytest.approx(20.0)
@@ -90,7 +102,7 @@ def test_summary_mean_sd_and_failed_rows():
         "partial",
     )
     assert s.loc["c", "status"] == "failed" and np.isnan(s.loc["c", "auroc_mean"])
-    md = tables.to_markdown(tables.summarise(m))
+    md = to_markdown(summarise(m))
     assert "0.700 ± 0.100" in md
     assert "| c |" in md and "failed" in md.split("| c |")[1].splitlines()[0]
 
@@ -103,13 +115,13 @@ def test_leaderboard_ranks_ties_and_failures():
             _rows(("a", 0, 0.75), ("b", 0, 0.75)).assign(split="tf_holdout"),
         ]
     )
-    s = tables.summarise(tables.normalise_metrics(m))
-    r = tables.rank_cells(s).set_index(["geneset", "split", "method"])["rank"]
+    s = summarise(normalise_metrics(m))
+    r = rank_cells(s).set_index(["geneset", "split", "method"])["rank"]
     assert r[("tfs500", "genelink", "a")] == 1 and r[("tfs500", "genelink", "b")] == 2
     assert r[("tfs500", "genelink", "c")] == 3  # failed -> last
     assert r[("tfs1000", "genelink", "b")] == 1 and r[("tfs1000", "genelink", "a")] == 2
     assert r[("tfs500", "tf_holdout", "a")] == 1.5 == r[("tfs500", "tf_holdout", "b")]  # tie
-    lb = tables.leaderboard(s).set_index("method")
+    lb = leaderboard(s).set_index("method")
     assert lb.loc["a", "mean_rank"] == pytest.approx((1 + 2 + 1.5) / 3)
     assert lb.loc["b", "mean_rank"] == pytest.approx((2 + 1 + 1.5) / 3)
     assert lb.loc["c", "mean_rank"] == 3 and lb.loc["c", "n_cells_failed"] == 2
@@ -119,9 +131,9 @@ def test_leaderboard_ranks_ties_and_failures():
 
 
 def test_published_table1_file_matches_the_paper():
-    pub = tables.read_published(ROOT / "resources" / "published")
+    pub = read_published(ROOT / "resources" / "published")
     assert len(pub) == 8
-    assert set(pub["method"]) == set(tables.table1_variants())
+    assert set(pub["method"]) == set(table1_variants())
     assert all(s.startswith("scTransNet paper, Table 1") for s in pub["source"])
     p = pub.set_index(["dataset", "method"])
     # values as printed in the paper's Table 1 (shared/paper/sctransnet-paper.txt)
@@ -147,8 +159,8 @@ def test_table1_averages_genesets_per_seed_and_subtracts_published():
             _rows(("sctransnet_no_gnn", 0, np.nan)),
         ]
     )
-    t = tables.table1(
-        tables.normalise_metrics(m), tables.read_published(ROOT / "resources" / "published")
+    t = table1(
+        normalise_metrics(m), read_published(ROOT / "resources" / "published")
     )
     t = t.set_index(["dataset", "method"])
     r = t.loc[("hESC", "sctransnet")]
@@ -168,8 +180,8 @@ def test_table1_averages_genesets_per_seed_and_subtracts_published():
 
 def test_table1_other_network_is_not_compared():
     m = _rows(("sctransnet", 0, 0.8)).assign(network="string")
-    t = tables.table1(
-        tables.normalise_metrics(m), tables.read_published(ROOT / "resources" / "published")
+    t = table1(
+        normalise_metrics(m), read_published(ROOT / "resources" / "published")
     )
     r = t[
         (t["dataset"] == "hESC") & (t["method"] == "sctransnet") & (t["network"] == "string")
@@ -186,8 +198,8 @@ def test_headline_deltas_against_degree_prior_same_seed():
             _rows(("degree_prior", 0, 0.5), ("x", 0, 0.45)).assign(split="tf_holdout"),
         ]
     )
-    m = tables.normalise_metrics(m)
-    h = tables.headline(m).set_index(["split", "method"])
+    m = normalise_metrics(m)
+    h = headline(m).set_index(["split", "method"])
     x = h.loc[("genelink", "x")]
     assert x["delta_auroc_mean"] == pytest.approx(0.15)  # 0.8-0.7, 0.8-0.6
     assert x["delta_auroc_sd"] == pytest.approx(np.std([0.1, 0.2], ddof=1))
@@ -196,7 +208,7 @@ def test_headline_deltas_against_degree_prior_same_seed():
     assert h.loc[("genelink", "y"), "status"] == "failed"
     assert h.loc[("tf_holdout", "x"), "delta_auroc_mean"] == pytest.approx(-0.05)
     assert "degree_prior" not in set(h.index.get_level_values("method"))
-    b = tables.headline_by_split(m).set_index(["split", "method"])
+    b = headline_by_split(m).set_index(["split", "method"])
     assert b.loc[("genelink", "x"), "frac_above_prior"] == 1.0
     assert b.loc[("tf_holdout", "x"), "frac_above_prior"] == 0.0
     assert b.loc[("genelink", "x"), "n_runs"] == 2
@@ -208,11 +220,11 @@ def test_headline_deltas_against_degree_prior_same_seed():
 
 def test_top_k_includes_ties_and_jaccard():
     s = pd.Series([0.9, 0.5, 0.5, 0.1], index=list("abcd"))
-    assert tables.top_k(s, 1) == {"a"}
-    assert tables.top_k(s, 2) == {"a", "b", "c"}  # tie with the 2nd score
-    assert tables.top_k(s, 0) == set()
-    assert tables.jaccard({"a", "b"}, {"b", "c"}) == pytest.approx(1 / 3)
-    assert np.isnan(tables.jaccard(set(), set()))
+    assert top_k(s, 1) == {"a"}
+    assert top_k(s, 2) == {"a", "b", "c"}  # tie with the 2nd score
+    assert top_k(s, 0) == set()
+    assert jaccard({"a", "b"}, {"b", "c"}) == pytest.approx(1 / 3)
+    assert np.isnan(jaccard(set(), set()))
 
 
 def _write_edges(root, method, seed, pairs, scores, split="genelink"):
@@ -235,7 +247,7 @@ def test_stability_jaccard_from_edges_files(tmp_path):
         ("m", 2, 0.7, dict(dens)),
         ("f", 0, np.nan),
     )
-    st = tables.stability(m, tmp_path).set_index("method")
+    st = stability(m, tmp_path).set_index("method")
     r = st.loc["m"]
     # pairs of seeds: (0,1) 1/3, (0,2) 0, (1,2) 0
     assert r["k_mean"] == 2 and r["n_seed_pairs"] == 3
@@ -244,7 +256,7 @@ def test_stability_jaccard_from_edges_files(tmp_path):
     assert r["jaccard_min"] == 0
     assert st.loc["f", "status"] == "failed"
     # explicit k; k = 3: seed0 {G0,G1,G2}, seed1 {G0,G2,G3} -> 2/4
-    st3 = tables.stability(m[m["seed"] < 2], tmp_path, k=3).set_index("method")
+    st3 = stability(m[m["seed"] < 2], tmp_path, k=3).set_index("method")
     assert st3.loc["m", "jaccard_mean"] == pytest.approx(0.5)
 
 
@@ -253,7 +265,7 @@ def test_stability_restricts_to_pairs_both_seeds_scored(tmp_path):
     _write_edges(tmp_path, "m", 1, [("T", "C"), ("T", "D"), ("T", "E"), ("T", "F")], [1, 2, 9, 9])
     dens = {"n_pairs": 4, "n_pos": 2, "density": 0.5}
     m = _rows(("m", 0, 0.7, dict(dens)), ("m", 1, 0.7, dict(dens)))
-    r = tables.stability(m, tmp_path).iloc[0]
+    r = stability(m, tmp_path).iloc[0]
     # common pairs C, D; k = 0.5 x 2 = 1; seed 0 picks C, seed 1 picks D
     assert r["common_pairs_mean"] == 2 and r["k_mean"] == 1 and r["jaccard_mean"] == 0
 
@@ -334,33 +346,33 @@ def test_aggregate_summary_matches_metrics(fake):
 
 def test_tables_are_deterministic(fake, tmp_path):
     root, metrics, _ = fake
-    m = tables.read_metrics(metrics)
-    a = tables.stability(m, root)
-    b = tables.stability(m, root)
+    m = read_metrics(metrics)
+    a = stability(m, root)
+    b = stability(m, root)
     pd.testing.assert_frame_equal(a, b)
-    s = tables.summarise(m)
-    pd.testing.assert_frame_equal(s, tables.summarise(m.sample(frac=1.0, random_state=3)))
+    s = summarise(m)
+    pd.testing.assert_frame_equal(s, summarise(m.sample(frac=1.0, random_state=3)))
 
 
 def test_figures_cope_with_only_some_methods(fake, tmp_path):
     root, metrics, _ = fake
-    m = tables.read_metrics(metrics)
+    m = read_metrics(metrics)
     only = m[m["method"].isin(["pcc", "random"])]
-    s = tables.summarise(only)
+    s = summarise(only)
     for f in (
         plots.performance_bars(s, tmp_path / "bars"),
         plots.heatmap(s.drop(columns=["runtime_s_mean"]), tmp_path / "heat"),
         plots.roc_pr_curves(s, only, root, tmp_path / "roc"),
         plots.subnetwork(s, only, root, tmp_path / "sub"),  # falls back to the two present
         plots.auroc_vs_runtime(s, tmp_path / "runtime"),
-        plots.improvement_over_prior(tables.headline_by_split(only), tmp_path / "imp"),  # no prior
+        plots.improvement_over_prior(headline_by_split(only), tmp_path / "imp"),  # no prior
     ):
         assert [p.suffix for p in f] == [".png", ".pdf"]
         _assert_png(f[0])
 
 
 def test_empty_inputs_give_placeholders(tmp_path):
-    empty = tables.summarise(_rows(("a", 0, 0.5)).iloc[:0])
+    empty = summarise(_rows(("a", 0, 0.5)).iloc[:0])
     for fn in (plots.performance_bars, plots.heatmap, plots.auroc_vs_runtime):
         out = fn(empty, tmp_path / fn.__name__)
         _assert_png(out[0])
@@ -371,7 +383,7 @@ def test_empty_inputs_give_placeholders(tmp_path):
 def test_palette_is_one_colour_per_method_and_grey_references():
     import matplotlib.colors as mc
 
-    known = tables.method_order()
+    known = method_order()
     colours = [plots.method_color(m) for m in known]
     assert len(set(colours)) == len(known)
     for ref in ("random", "degree_prior"):
@@ -412,7 +424,7 @@ def test_rule_declares_the_same_files(tmp_path):
 
 
 def test_labels_of_a_group_merge_keys_and_list_what_varies_by_seed():
-    from grnbench.evaluate.tables import _merge_labels
+    from grnbench.evaluate.summary import _merge_labels
 
     a = json.dumps({"encoder": "pretrained-by-us", "selected_epoch": 12})
     b = json.dumps({"encoder": "pretrained-by-us", "selected_epoch": 33})

@@ -260,7 +260,7 @@ def _results_with_truth(root, signed=True):
             rows.append({**base, "scope": "test", **score_ranking(test.Label.to_numpy(), sc)})
             if kind == "unsupervised":
                 rows.append({**base, "scope": "beeline", **beeline_scores(e, net)})
-    from grnbench.evaluate.tables import normalise_metrics
+    from grnbench.evaluate.summary import normalise_metrics
 
     return normalise_metrics(pd.DataFrame(rows)), net, adata
 

@@ -14,7 +14,7 @@ import pytest
 from grnbench.evaluate import generalization as gen
 from grnbench.evaluate import stats
 from grnbench.evaluate.report import FIGURES, TABLES, output_files, report_items
-from grnbench.evaluate.tables import read_metrics
+from grnbench.evaluate.summary import read_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))

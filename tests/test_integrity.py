@@ -254,7 +254,7 @@ def test_one_missing_pair_is_failed_unless_allowed(tmp_path, h5ad, scored):
 
 
 def test_coverage_reaches_metrics_and_summary(tmp_path, h5ad, scored):
-    from grnbench.evaluate.tables import normalise_metrics, summarise
+    from grnbench.evaluate.summary import normalise_metrics, summarise
 
     d, split = scored
     e = pd.read_csv(d / "edges.csv")
@@ -371,7 +371,7 @@ def test_make_split_passes_and_records_the_reciprocal_option(tmp_path, h5ad, pro
 
 def test_real_gene_set_size_reaches_the_tables(tmp_path, h5ad, scored):
     """metrics.tsv and the summary carry the gene set's real size (it can be smaller than tfs<N>)."""
-    from grnbench.evaluate.tables import normalise_metrics, summarise
+    from grnbench.evaluate.summary import normalise_metrics, summarise
 
     d, split = scored
     out = tmp_path / "m.json"

@@ -37,13 +37,6 @@ def test_results_of_inverts_under():
         L.results_of("/tmp/x/out/tables/metrics.tsv", L.STATUS_TSV)
 
 
-def test_tables_reads_the_layout():
-    from grnbench.evaluate import tables
-
-    assert tables.edges_path("res", *JOB) == L.edges("res", *JOB)
-    assert tables.split_path("res", *JOB[:4], 1) == L.split_csv("res", *JOB[:4], 1)
-
-
 def test_import_is_light():
     code = ("import sys, grnbench.layout; heavy = {'pandas', 'numpy', 'torch', 'anndata', 'snakemake'} & set(sys.modules);"
             "assert not heavy, heavy")

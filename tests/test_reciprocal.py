@@ -11,7 +11,9 @@ from sklearn.metrics import roc_auc_score
 from grnbench.data import splits as sp
 from grnbench.data.dataset import GRNData, make_adata
 from grnbench.errors import InputError, SplitLeakError
-from grnbench.evaluate import subgroups, tables
+from grnbench.evaluate import subgroups
+from grnbench.evaluate.headline import headline, headline_by_split, stronger_prior
+from grnbench.evaluate.summary import normalise_metrics
 from grnbench.methods import get
 
 PROTOCOLS = {
@@ -243,7 +245,7 @@ def _metrics(*specs, split="genelink"):
     rows = [{"dataset": "d", "network": "n", "geneset": "g", "split": split, "method": m, "seed": s,
              "scope": "test", "kind": "supervised", "auroc": a, "auprc": a / 2,
              "status": "ok" if np.isfinite(a) else "failed"} for m, s, a in specs]
-    return tables.normalise_metrics(pd.DataFrame(rows))
+    return normalise_metrics(pd.DataFrame(rows))
 
 
 def test_headline_uses_the_stronger_prior_seed_by_seed():
@@ -253,9 +255,9 @@ def test_headline_uses_the_stronger_prior_seed_by_seed():
         _metrics(("degree_prior", 0, 0.60), ("label_prior", 0, 0.55), ("x", 0, 0.65), split="tf_holdout"),
         _metrics(("degree_prior", 0, 0.50), ("x", 0, 0.52), split="degree_matched"),  # only degree_prior
     ])
-    best = tables.stronger_prior(m).set_index("split")["prior"]
+    best = stronger_prior(m).set_index("split")["prior"]
     assert best.to_dict() == {"genelink": "label_prior", "tf_holdout": "degree_prior", "degree_matched": "degree_prior"}
-    h = tables.headline(m).set_index(["split", "method"])
+    h = headline(m).set_index(["split", "method"])
     assert set(h.index.get_level_values("method")) == {"x"}  # the priors are references, not rows
     x = h.loc[("genelink", "x")]
     assert x["prior"] == "label_prior" and x["delta_auroc_mean"] == pytest.approx(0.06)  # 0.05, 0.07
@@ -263,11 +265,11 @@ def test_headline_uses_the_stronger_prior_seed_by_seed():
     assert h.loc[("tf_holdout", "x"), "prior"] == "degree_prior"
     assert h.loc[("tf_holdout", "x"), "delta_auroc_mean"] == pytest.approx(0.05)
     assert h.loc[("degree_matched", "x"), "delta_auroc_mean"] == pytest.approx(0.02)
-    b = tables.headline_by_split(m).set_index(["split", "method"])
+    b = headline_by_split(m).set_index(["split", "method"])
     assert b.loc[("genelink", "x"), "prior"] == "label_prior" and b.loc[("genelink", "x"), "n_runs"] == 2
     two = pd.concat([m, _metrics(("degree_prior", 0, 0.5), ("label_prior", 0, 0.6), ("x", 0, 0.7)).assign(dataset="e")])
-    assert tables.headline_by_split(two).set_index(["split", "method"]).loc[("genelink", "x"), "prior"] == "label_prior"
-    assert tables.headline(m, prior="degree_prior").set_index(["split", "method"]).loc[
+    assert headline_by_split(two).set_index(["split", "method"]).loc[("genelink", "x"), "prior"] == "label_prior"
+    assert headline(m, prior="degree_prior").set_index(["split", "method"]).loc[
         ("genelink", "x"), "delta_auroc_mean"] == pytest.approx(0.10)  # one named prior still works
 
 

@@ -16,7 +16,7 @@ from scipy import stats as ss
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from grnbench.evaluate import stats as st
-from grnbench.evaluate import tables
+from grnbench.evaluate.summary import CELL_KEYS, normalise_metrics, summarise
 
 
 def _data(rng, n=200, effect=1.0, rate=0.2, digits=None):
@@ -167,7 +167,7 @@ def _cell(root, effects, seeds=(0, 1), n_pairs=300, rate=0.2, cell=("ds", "net",
             jd = d / m / f"seed{seed}"
             jd.mkdir(parents=True, exist_ok=True)
             pd.DataFrame({"Gene1": pairs.TF, "Gene2": pairs.Target, "EdgeWeight": w}).to_csv(jd / "edges.csv", index=False)
-            rows.append(dict(zip(tables.CELL_KEYS, cell), method=m, seed=seed, scope="test", status="ok",
+            rows.append(dict(zip(CELL_KEYS, cell), method=m, seed=seed, scope="test", status="ok",
                              kind="supervised", auroc=roc_auc_score(pairs.Label, w),
                              auprc=average_precision_score(pairs.Label, w)))
     return rows
@@ -175,7 +175,7 @@ def _cell(root, effects, seeds=(0, 1), n_pairs=300, rate=0.2, cell=("ds", "net",
 
 def test_significance_verdicts_holm_and_agreement_with_metrics(tmp_path):
     effects = {"degree_prior": 0.5, "strong": 2.0, "same": 0.5, "worse": -0.5}
-    m = tables.normalise_metrics(pd.DataFrame(_cell(tmp_path, effects)))
+    m = normalise_metrics(pd.DataFrame(_cell(tmp_path, effects)))
     ci, sig = st.bootstrap_tables(m, tmp_path, n_boot=500)
     c = ci.set_index("method")
     assert (c["status"] == "ok").all() and (c["n_seeds"] == 2).all()
@@ -209,9 +209,9 @@ def test_significance_pairs_seeds_and_reports_failures(tmp_path):
     effects = {"degree_prior": 0.5, "a": 1.5}
     rows = _cell(tmp_path, effects, seeds=(0, 1, 2))
     rows = [r for r in rows if not (r["method"] == "degree_prior" and r["seed"] == 2)]  # prior lacks seed 2
-    rows.append(dict(zip(tables.CELL_KEYS, ("ds", "net", "gs", "sp")), method="broken", seed=0, scope="test",
+    rows.append(dict(zip(CELL_KEYS, ("ds", "net", "gs", "sp")), method="broken", seed=0, scope="test",
                      status="failed", kind="supervised", auroc=np.nan, auprc=np.nan))
-    m = tables.normalise_metrics(pd.DataFrame(rows))
+    m = normalise_metrics(pd.DataFrame(rows))
     ci, sig = st.bootstrap_tables(m, tmp_path, n_boot=200)
     c = ci.set_index("method")
     assert c.loc["broken", "status"] == "failed" and c.loc["a", "n_seeds"] == 3
@@ -229,7 +229,7 @@ def test_average_ranks_table():
                          "seed": 0, "scope": "test", "status": "ok", "auroc": 0.9 - 0.1 * rank})
     rows.append({"dataset": "d0", "network": "n", "geneset": "g", "split": "s", "method": "only_here",
                  "seed": 0, "scope": "test", "status": "ok", "auroc": 0.99})
-    s = tables.summarise(tables.normalise_metrics(pd.DataFrame(rows)))
+    s = summarise(normalise_metrics(pd.DataFrame(rows)))
     r = st.average_ranks(s).set_index("method")
     assert "only_here" not in r.index  # not run in every cell
     assert r.loc["a", "mean_rank"] == pytest.approx(1.25) and r.loc["b", "mean_rank"] == pytest.approx(2.0)

@@ -322,7 +322,7 @@ def _ok_jobs(metrics: pd.DataFrame, scope: str) -> pd.DataFrame:
 
 
 def _stat(vals: list[float]) -> tuple[float, float]:
-    from grnbench.evaluate.tables import _mean, _sd
+    from grnbench.evaluate.summary import _mean, _sd
 
     s = pd.Series(vals, dtype=float)
     return _mean(s), _sd(s)
@@ -333,7 +333,7 @@ def beeline_extra(metrics: pd.DataFrame, results_dir: str | Path, files=None) ->
     and motif ratios (FBL, FFL, MI), mean and sd over seeds. ``signed`` says whether the ground
     truth has a Type column; without it the signed columns are NaN."""
     from grnbench.evaluate.stats import JobFiles
-    from grnbench.evaluate.tables import CELL_KEYS, _join_labels, _sort
+    from grnbench.evaluate.summary import CELL_KEYS, _join_labels, _sort
 
     files = files or JobFiles(results_dir)
     keys = list(CELL_KEYS) + ["method"]
@@ -378,7 +378,7 @@ def stability_ranks(metrics: pd.DataFrame, results_dir: str | Path, files=None,
     method); ``bleval_jaccard_*`` / ``bleval_spearman_*``: BLEval's Jaccard.py and Spearman.py
     (median and MAD over seed pairs), for methods with scope ``beeline`` only."""
     from grnbench.evaluate.stats import JobFiles
-    from grnbench.evaluate.tables import CELL_KEYS, _join_labels, _sort
+    from grnbench.evaluate.summary import CELL_KEYS, _join_labels, _sort
 
     files = files or JobFiles(results_dir)
     keys = list(CELL_KEYS) + ["method"]
@@ -426,7 +426,7 @@ def stability_ranks(metrics: pd.DataFrame, results_dir: str | Path, files=None,
 
 def read_edges_frame(e: pd.DataFrame) -> pd.Series:
     """An edges frame as scores indexed by (Gene1, Gene2); duplicates keep the first (as
-    :func:`grnbench.evaluate.tables.read_edges`)."""
+    :func:`grnbench.evaluate.stability.read_edges`)."""
     e = e.drop_duplicates(["Gene1", "Gene2"], keep="first")
     idx = pd.MultiIndex.from_arrays([e["Gene1"].astype(str).to_numpy(), e["Gene2"].astype(str).to_numpy()],
                                     names=["Gene1", "Gene2"])
@@ -448,7 +448,7 @@ def borda_table(metrics: pd.DataFrame, results_dir: str | Path, files=None,
     """
     from grnbench.evaluate.metrics import attach_scores, beeline_scores, score_ranking
     from grnbench.evaluate.stats import JobFiles
-    from grnbench.evaluate.tables import CELL_KEYS, _sort
+    from grnbench.evaluate.summary import CELL_KEYS, _sort
 
     files = files or JobFiles(results_dir)
     rows = []

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from grnbench.evaluate.tables import (
+from grnbench.evaluate.summary import (
     CELL_KEYS,
     PRIOR,
     TEST,
@@ -76,7 +76,7 @@ def generalization_table(metrics: pd.DataFrame, significance: pd.DataFrame | Non
                          results_dir: str | Path | None = None, prior: str = PRIOR) -> pd.DataFrame:
     """The ``generalization`` table (module docstring) from ``metrics.tsv``'s rows and, when
     given, the ``significance`` table of the same run."""
-    from grnbench.evaluate.tables import prior_deltas
+    from grnbench.evaluate.headline import prior_deltas
 
     rows = []
     for scope in SCOPES:
@@ -122,7 +122,7 @@ def generalization_figure(table: pd.DataFrame, stem: str | Path, prior: str = PR
 
     from grnbench.evaluate import plots
     from grnbench.evaluate.stats import BEATS
-    from grnbench.evaluate.tables import display_name
+    from grnbench.evaluate.summary import display_name
 
     title = f"Generalisation: gain over {display_name(prior)} per split protocol"
     t = table[(table["scope"] == TEST) & (table["status"] == "ok")] if len(table) else table

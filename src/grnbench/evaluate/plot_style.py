@@ -20,7 +20,7 @@ matplotlib.use("Agg")  # no display on servers and in Snakemake jobs
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from grnbench.evaluate.tables import (  # noqa: E402
+from grnbench.evaluate.summary import (  # noqa: E402
     display_name,
     method_order_key,
 )
@@ -44,6 +44,9 @@ class _ReferenceMethods(Sequence):
 
     def __getitem__(self, i):
         return self._names()[i]
+
+    def __iter__(self):
+        return iter(self._names())
 
     def __len__(self) -> int:
         return len(self._names())

@@ -1,6 +1,6 @@
 """Figures from the summary tables and prediction files (matplotlib, Agg backend, PNG + PDF).
 
-Every figure function takes tables made by :mod:`grnbench.evaluate.tables`, writes
+Every figure function takes tables made by :mod:`grnbench.evaluate.summary` (and its siblings), writes
 ``<stem>.png`` and ``<stem>.pdf`` and returns the written paths. Whatever is missing (methods,
 columns, files), a function draws what is present; with nothing to draw it writes a labelled
 "no data for this figure" placeholder, so the file names stay fixed for Snakemake.
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from grnbench import layout
 from grnbench.evaluate.plot_style import (
     RC,
     REFERENCE_METHODS,
@@ -37,15 +38,8 @@ from grnbench.evaluate.plot_style import (
     save,
     table_cells,
 )
-from grnbench.evaluate.tables import (
-    PRIOR,
-    RANDOM,
-    TEST,
-    display_name,
-    edges_path,
-    split_path,
-    top_k,
-)
+from grnbench.evaluate.stability import top_k
+from grnbench.evaluate.summary import PRIOR, RANDOM, TEST, display_name
 
 __all__ = [
     "RC",
@@ -152,8 +146,8 @@ def _curve_inputs(results_dir, cell, split, method, seed):
     """Labels and scores of one job's test pairs, scored as the metrics stage scores them."""
     from grnbench.evaluate.metrics import attach_scores
 
-    sp_file = split_path(results_dir, *cell, split, seed)
-    ed_file = edges_path(results_dir, *cell, split, method, seed)
+    sp_file = layout.split_csv(results_dir, *cell, split, seed)
+    ed_file = layout.edges(results_dir, *cell, split, method, seed)
     if not (sp_file.exists() and ed_file.exists()):
         return None
     s = pd.read_csv(sp_file, dtype={"TF": str, "Target": str})
@@ -588,8 +582,8 @@ def subnetwork(
             & (metrics["status"] == "ok")
         ]
         for seed in sorted(set(m["seed"])):
-            fa, fb = (edges_path(results_dir, *c, sp, p, seed) for p in pair)
-            fs = split_path(results_dir, *c, sp, seed)
+            fa, fb = (layout.edges(results_dir, *c, sp, p, seed) for p in pair)
+            fs = layout.split_csv(results_dir, *c, sp, seed)
             if not (fa.exists() and fb.exists() and fs.exists()):
                 continue
             if not set(pair) <= set(m.loc[m["seed"] == seed, "method"]):
@@ -753,7 +747,7 @@ def significance_ci(sig: pd.DataFrame, stem: str | Path, stronger: pd.DataFrame 
     (table ``significance``) with its 95% paired-bootstrap interval; filled = beats the prior
     (Holm-corrected p < 0.05), hollow = not shown to."""
     from grnbench.evaluate.stats import BEATS
-    from grnbench.evaluate.tables import CELL_KEYS
+    from grnbench.evaluate.summary import CELL_KEYS
 
     title = "Gain in AUROC over the stronger label-only prior, with 95% intervals"
     need = {"comparison", "reference", "delta_auroc", "delta_auroc_ci_lo", "verdict"}

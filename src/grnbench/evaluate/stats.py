@@ -318,18 +318,18 @@ class JobFiles:
         return self._frames[path]
 
     def test_pairs(self, dataset, network, geneset, split, seed) -> pd.DataFrame | None:
-        from grnbench.evaluate.tables import split_path
+        from grnbench import layout
 
-        s = self._read(split_path(self.results_dir, dataset, network, geneset, split, seed),
+        s = self._read(layout.split_csv(self.results_dir, dataset, network, geneset, split, seed),
                        {"TF": str, "Target": str})
         if s is None:
             return None
         return (s[s["Part"] == "test"] if "Part" in s.columns else s).reset_index(drop=True)
 
     def edges(self, dataset, network, geneset, split, method, seed) -> pd.DataFrame | None:
-        from grnbench.evaluate.tables import edges_path
+        from grnbench import layout
 
-        return self._read(edges_path(self.results_dir, dataset, network, geneset, split, method, seed),
+        return self._read(layout.edges(self.results_dir, dataset, network, geneset, split, method, seed),
                           {"Gene1": str, "Gene2": str})
 
     def test_scores(self, dataset, network, geneset, split, method, seed) -> np.ndarray | None:
@@ -415,7 +415,7 @@ def _seed_mean(arrays: list) -> np.ndarray | float:
 
 
 def _cells(metrics: pd.DataFrame, scope: str) -> list[tuple]:
-    from grnbench.evaluate.tables import CELL_KEYS
+    from grnbench.evaluate.summary import CELL_KEYS
 
     t = metrics[metrics["scope"] == scope]
     return list(dict.fromkeys(map(tuple, t[list(CELL_KEYS)].astype(str).to_numpy())))
@@ -440,7 +440,7 @@ def bootstrap_tables(
     standard error), ``p_*_holm`` (Holm over the methods of the cell, per reference),
     ``p_auroc_delong`` and the verdict on AUROC (Holm p < alpha and delta > 0 for a prior;
     Holm p < alpha and delta < 0 for the best)."""
-    from grnbench.evaluate.tables import CELL_KEYS, LABEL_PRIORS, _join_labels, _sort
+    from grnbench.evaluate.summary import CELL_KEYS, LABEL_PRIORS, _join_labels, _sort
 
     files = files or JobFiles(results_dir)
     ci_rows, sig_rows = [], []
@@ -542,11 +542,11 @@ def average_ranks(summary: pd.DataFrame, metric: str = "auroc", scope: str = "te
                   alpha: float = ALPHA) -> pd.DataFrame:
     """Demsar's average ranks over benchmark cells with Friedman / Iman-Davenport and Nemenyi.
 
-    Ranks per cell come from :func:`grnbench.evaluate.tables.rank_cells` (1 = best mean
+    Ranks per cell come from :func:`grnbench.evaluate.summary.rank_cells` (1 = best mean
     ``metric``; a method that failed in a cell ranks last there). Only methods run in every
     cell enter (the test needs complete blocks). ``within_cd_of_best``: the method's average
     rank is less than the critical difference from the best one's (not shown to be worse)."""
-    from grnbench.evaluate.tables import _join_labels, rank_cells
+    from grnbench.evaluate.summary import _join_labels, rank_cells
 
     cols = ["position", "method", "kind", "mean_rank", "n_cells", "within_cd_of_best", "k", "n",
             "friedman_chi2", "friedman_p", "iman_davenport_F", "iman_davenport_p", "cd", "alpha"]
