@@ -187,7 +187,7 @@ def facts(name: str) -> MethodInfo:
     c = _REGISTRY.get(name)
     if c is not None and not c.__module__.startswith("grnbench.methods."):
         return _class_info(c)
-    index = load_index() if INDEX_PATH.exists() else {}
+    index = _INDEX_CACHE.get(str(INDEX_PATH)) or (load_index() if INDEX_PATH.exists() else {})
     if name in index:
         return index[name]
     if c is not None:  # a built-in before the index exists
