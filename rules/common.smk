@@ -1,6 +1,5 @@
 # Helper functions that choose files; rules stay declarative.
 
-import json
 import os
 from pathlib import Path
 
@@ -163,24 +162,28 @@ def get_aggregate_outputs():
 
 
 def _encoder_key(method):
-    """Methods with identical encoder settings (preset + params) share one pretrained encoder."""
-    import hashlib
+    """Methods whose resolved encoder settings agree share one pretrained encoder: the key
+    hashes those settings only (grnbench.models.sctransnet.config.pretrain_key), so a head, GNN
+    or training setting does not retrain it."""
+    from grnbench.models.sctransnet.config import pretrain_key
 
     cfg = METHODS[method]
-    blob = json.dumps(
-        {"preset": cfg["preset"], "params": cfg["params"]}, sort_keys=True
+    return pretrain_key(REGISTERED[method].params(cfg["preset"], cfg["params"]))
+
+
+def _pretrains_encoder(method):
+    """A scTransNet variant with an encoder that the workflow pretrains: not a user-given
+    checkpoint (those load it themselves), nor replaced by gene_embeddings."""
+    return getattr(REGISTERED[method], "use_encoder", False) and not any(
+        METHODS[method]["params"].get(k)
+        for k in ("encoder_checkpoint", "gene_embeddings")
     )
-    return hashlib.sha1(blob.encode()).hexdigest()[:10]
 
 
-# encoder key -> the method whose settings pretrain it (scTransNet variants with an encoder that
-# is not a user-given checkpoint, those load it themselves, nor replaced by gene_embeddings)
+# encoder key -> the method whose settings pretrain it
 ENCODERS = {}
 for _m in PY_METHODS:
-    _cls = REGISTERED[_m]
-    if getattr(_cls, "use_encoder", False) and not any(
-        METHODS[_m]["params"].get(k) for k in ("encoder_checkpoint", "gene_embeddings")
-    ):
+    if _pretrains_encoder(_m):
         ENCODERS.setdefault(_encoder_key(_m), _m)
 
 
@@ -217,9 +220,7 @@ def infer_inputs(w):
         ),
         "split": split_file(w),
     }
-    if _encoder_key(w.method) in ENCODERS and getattr(
-        REGISTERED[w.method], "use_encoder", False
-    ):
+    if _pretrains_encoder(w.method):
         out["encoder"] = encoder_file(w, w.method)
     # tracked: a changed file reruns
     if method_cfg(w.method, "params").get("gene_embeddings"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -56,6 +57,37 @@ def test_paper_config_plans_whole_grid_without_data(tmp_path):
         if not m.startswith("_"):
             assert f"hESC/specific/tfs1000/genelink/{m}/seed4/edges.csv" in out, m
     assert "hESC/specific/tfs500/genelink_released/sctransnet/seed0/edges.csv" in out
+
+
+def _pretrain_jobs(tmp_path, methods: dict) -> list[str]:
+    """The pretrain_sctransnet jobs a dry run of config/test.yaml with ``methods`` plans."""
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "config/test.yaml").read_text())
+    cfg.update(methods=methods, splits=["genelink"], seeds=[0, 1])
+    f = tmp_path / "cfg.yaml"
+    f.write_text(yaml.safe_dump(cfg))
+    r = smk("-n", "--configfile", str(f), "--config", f"results={tmp_path}/res")
+    return re.findall(r"^    output: (\S+/pretrain/scbert_\w+\.pt)$", r.stdout, flags=re.M)
+
+
+def test_variants_share_an_encoder_unless_its_settings_differ(tmp_path):
+    """The planning key hashes the resolved encoder settings only: a head / GNN / training setting
+    shares the pretrained encoder, an encoder setting (size, MLM epochs) gets its own."""
+    same = _pretrain_jobs(tmp_path, {
+        "sctransnet": {"preset": "small"},
+        "sctransnet_no_gnn": {"preset": "small", "params": {"head_dropout": 0.3, "epochs": 7}},
+        "sctransnet_no_attnpool": {"preset": "small", "params": {"gnn_dims": [16, 8]}},
+        "sctransnet_no_encoder": {"preset": "small"},  # no encoder at all
+    })
+    assert len(same) == 1, same
+    for enc in ({"enc_depth": 1}, {"pretrain_epochs": 3}):
+        two = _pretrain_jobs(tmp_path, {"sctransnet": {"preset": "small"},
+                                        "sctransnet_no_gnn": {"preset": "small", "params": {**enc, "head_dropout": 0.3}}})
+        assert len(set(two)) == 2 and same[0] in two, (enc, two)
+    # a setting equal to the preset's resolves to the same encoder
+    small_depth = {"enc_depth": 2}
+    assert _pretrain_jobs(tmp_path, {"sctransnet": {"preset": "small", "params": small_depth}}) == same
 
 
 def test_slurm_profile_plans(tmp_path):

@@ -9,6 +9,13 @@ Public entry points for workflows:
 """
 
 from grnbench.models.sctransnet.config import DEFAULTS, PRESETS, resolve_params
-from grnbench.models.sctransnet.pretrain import encoder_key, load_encoder, pretrain_encoder
 
 __all__ = ["DEFAULTS", "PRESETS", "encoder_key", "load_encoder", "pretrain_encoder", "resolve_params"]
+
+
+def __getattr__(name):  # torch loads on use: planning imports .config (rules/common.smk)
+    if name in ("encoder_key", "load_encoder", "pretrain_encoder"):
+        from grnbench.models.sctransnet import pretrain
+
+        return getattr(pretrain, name)
+    raise AttributeError(f"module 'grnbench.models.sctransnet' has no attribute {name!r}")

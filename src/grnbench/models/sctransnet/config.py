@@ -9,9 +9,11 @@ Where the paper is silent the choice is marked "ours" and is a parameter.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
-from grnbench.errors import InputError
+from grnbench.methods.registry import merge_params  # torch-free: planning imports this module
 
 #: Paper / scBERT settings. Keys prefixed ``enc_`` size the Performer, ``pretrain_`` the masked
 #: expression modelling, ``gnn_`` the graph encoder, ``head_`` the output layer.
@@ -107,14 +109,37 @@ ENCODER_KEYS = (
     "enc_dim", "enc_depth", "enc_heads", "enc_dim_head", "enc_features", "enc_redraw_interval",
 )
 
+#: Every setting that determines a pretrained encoder (the identity of
+#: :func:`grnbench.models.sctransnet.pretrain.encoder_key`, besides the data): the Performer's
+#: sizes, where it starts (official checkpoint and panel, gene embedding) and the masked
+#: expression training. The GNN, head, extraction and training settings are not among them, so
+#: variants that differ only there share one encoder.
+PRETRAIN_KEYS = (
+    *ENCODER_KEYS,
+    "encoder_checkpoint", "panel_genes", "finetune_epochs",
+    "gene2vec_path", "gene_embedding_standin", "expression_log_base",
+    "pretrain_epochs", "pretrain_lr", "pretrain_batch", "pretrain_seed", "mask_prob", "replace_prob",
+)
+
 
 def resolve_params(params: dict[str, Any] | None = None, preset: str | None = None) -> dict[str, Any]:
-    """Defaults, then the preset, then explicit ``params`` (unknown keys are an error)."""
+    """Defaults, then the preset, then explicit ``params`` (unknown keys are an error): the one
+    resolution of :func:`grnbench.methods.registry.merge_params`; ``device`` is dropped."""
     params = dict(params or {})
     params.pop("device", None)
-    if preset is not None and preset not in PRESETS:
-        raise InputError("sctransnet preset", f"unknown preset {preset!r}; known: {sorted(PRESETS)}")
-    unknown = set(params) - set(DEFAULTS)
-    if unknown:
-        raise InputError("sctransnet params", f"unknown parameter(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-    return {**DEFAULTS, **(PRESETS.get(preset, {}) if preset else {}), **params}
+    return merge_params("sctransnet", DEFAULTS, PRESETS, preset, params)
+
+
+def pretrain_settings(params: dict[str, Any]) -> dict[str, Any]:
+    """The :data:`PRETRAIN_KEYS` of resolved ``params``: what one pretrained encoder is made from."""
+    return {k: params[k] for k in PRETRAIN_KEYS}
+
+
+def pretrain_key(params: dict[str, Any]) -> str:
+    """Short hash of the resolved ``params``' encoder settings (:func:`pretrain_settings`).
+
+    Torch-free, for planning: the workflow pretrains one encoder per dataset and key
+    (``pretrain/scbert_<key>.pt``), shared by every variant, seed and split with these settings.
+    """
+    blob = json.dumps(pretrain_settings(params), sort_keys=True, default=str)
+    return hashlib.sha1(blob.encode()).hexdigest()[:10]
