@@ -71,8 +71,8 @@ class DeepDRIMModel(nn.Module):
         self.primary_dense = nn.Linear(flat, embed)
         self.neighbour_dense = nn.Linear(flat, embed)
         self.head = nn.Sequential(
-            nn.Dropout(dense_dropout), nn.Linear(embed * (1 + self.n_nbr_images), hidden[0]), nn.ReLU(),
-            nn.Dropout(dense_dropout), nn.Linear(hidden[0], hidden[1]), nn.ReLU(),
+            nn.Dropout(dense_dropout), nn.Linear(embed * (1 + self.n_nbr_images), hidden[0]), nn.ReLU(inplace=True),
+            nn.Dropout(dense_dropout), nn.Linear(hidden[0], hidden[1]), nn.ReLU(inplace=True),
             nn.Dropout(dense_dropout), nn.Linear(hidden[1], 1),
         )
         self.to(memory_format=torch.channels_last)  # ~3x faster convolutions on CPU
@@ -84,19 +84,37 @@ class DeepDRIMModel(nn.Module):
         img = self.images(left.reshape(-1), right.reshape(-1)).contiguous(memory_format=torch.channels_last)
         return self.neighbour_dense(self.neighbour(img)).view(len(genes), left.shape[1], -1)
 
-    def _logits(self, tf: torch.Tensor, tg: torch.Tensor) -> torch.Tensor:
+    def _sides(self, genes: torch.Tensor, as_tf: bool) -> torch.Tensor:
+        """:meth:`_side` of many genes, in chunks of genes bounded by the memory budget."""
+        per_gene = self.nbrs.shape[1] + 1
+        chunk = chunk_sizes(len(genes), per_gene, self.images.n_bins, self.budget)
+        return torch.cat([self._side(genes[i : i + chunk], as_tf) for i in range(0, len(genes), chunk)])
+
+    def _head(self, tf: torch.Tensor, tg: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Logits of pairs from their primary images and their sides' embeddings ``a``, ``b``."""
         img = self.images(tf, tg).contiguous(memory_format=torch.channels_last)
         primary = self.primary_dense(self.primary(img))
-        utf, itf = torch.unique(tf, return_inverse=True)
-        utg, itg = torch.unique(tg, return_inverse=True)
-        a, b = self._side(utf, True)[itf], self._side(utg, False)[itg]
         # DeepDRIM's order: I_aa, I_bb, the a-neighbour images, the b-neighbour images.
         nbr = torch.cat([a[:, 0], b[:, 0], a[:, 1:].flatten(1), b[:, 1:].flatten(1)], dim=1)
         return self.head(torch.cat([primary, nbr], dim=1)).squeeze(-1)
 
+    def _logits(self, tf: torch.Tensor, tg: torch.Tensor) -> torch.Tensor:
+        utf, itf = torch.unique(tf, return_inverse=True)
+        utg, itg = torch.unique(tg, return_inverse=True)
+        return self._head(tf, tg, self._side(utf, True)[itf], self._side(utg, False)[itg])
+
     def forward(self, tf: torch.Tensor, tg: torch.Tensor) -> torch.Tensor:
         chunk = chunk_sizes(len(tf), 1 + self.n_nbr_images, self.images.n_bins, self.budget)
-        return chunked(self._logits, tf, tg, chunk)
+        if self.training or torch.is_grad_enabled() or len(tf) == 0:
+            # training: per chunk, each distinct gene's side once (its dropout mask shared)
+            return chunked(self._logits, tf, tg, chunk)
+        # inference (eval, no gradient): a gene's side does not depend on the pair, so each
+        # distinct gene's side images go through stream B once per call, not once per chunk
+        utf, itf = torch.unique(tf, return_inverse=True)
+        utg, itg = torch.unique(tg, return_inverse=True)
+        a, b = self._sides(utf, True), self._sides(utg, False)
+        return torch.cat([self._head(tf[i : i + chunk], tg[i : i + chunk], a[itf[i : i + chunk]], b[itg[i : i + chunk]])
+                          for i in range(0, len(tf), chunk)])
 
 
 @register
