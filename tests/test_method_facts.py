@@ -67,14 +67,16 @@ class MyPrior(DegreePrior):
 @pytest.fixture
 def plugin(tmp_path, monkeypatch):
     """Register the classes of PLUGIN_SOURCE from a temporary module, as config ``plugins:``
-    does; the registry and sys.modules are restored afterwards."""
+    does; its classes leave the registry and sys.modules afterwards."""
     module = "grnbench_test_facts_plugin"
     (tmp_path / f"{module}.py").write_text(textwrap.dedent(PLUGIN_SOURCE).replace("{module}", module))
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
     monkeypatch.delitem(sys.modules, module, raising=False)
     registry.load_plugin(module)
     yield module
+    for name, cls in list(registry._REGISTRY.items()):  # only the plugin's classes: the built-ins
+        if cls.__module__ == module:  # it imported stay registered
+            del registry._REGISTRY[name]
     sys.modules.pop(module, None)
 
 
