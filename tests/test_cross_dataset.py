@@ -334,7 +334,6 @@ def test_workflow_runs_cross_dataset_on_the_simulator(tmp_path):
     (one seed; genelink beside cross_dataset, for the generalization table): about 30 jobs."""
     import subprocess
 
-    sys.path.insert(0, str(ROOT / "tests"))
     from conftest import copy_workflow
 
     wf = copy_workflow(tmp_path / "wf")

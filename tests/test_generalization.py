@@ -4,12 +4,12 @@ degree_prior on the same split and seed, with the paired tests where they exist.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from fake_results import make_results
 
 from grnbench.evaluate import generalization as gen
 from grnbench.evaluate import stats
@@ -17,8 +17,6 @@ from grnbench.evaluate.report import FIGURES, TABLES, output_files, report_items
 from grnbench.evaluate.summary import read_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from fake_results import make_results  # noqa: E402
 
 SPLITS = ("genelink", "tf_holdout", "degree_matched", "cross_dataset")
 

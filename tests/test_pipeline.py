@@ -55,7 +55,6 @@ def test_stages(tmp_path, h5ad, protocol):
         metrics[method] = m["scopes"]["test"]["auroc"]
     assert abs(metrics["random"] - 0.5) < 0.2
     assert metrics["pcc"] > metrics["random"] + 0.2
-    # the same test pairs for every method
     # the same test pairs for every method: each file scores every test pair of the split
     # (the unsupervised ones score every TF -> gene pair, the test pairs among them)
     s = pd.read_csv(split)
