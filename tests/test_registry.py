@@ -18,6 +18,17 @@ def test_index_equals_what_the_classes_say():
     assert on_disk == registry.build_index(), "src/grnbench/methods/index.json is stale: run grnbench methods --write-index"
 
 
+def test_cli_writes_the_index(tmp_path, monkeypatch, capsys):
+    """`grnbench methods --write-index` writes what build_index says (to a copy here)."""
+    from grnbench import cli
+
+    target = tmp_path / "index.json"
+    monkeypatch.setattr(registry, "INDEX_PATH", target)
+    assert cli.main(["methods", "--write-index"]) == 0
+    assert json.loads(target.read_text()) == registry.build_index()
+    assert str(target) in capsys.readouterr().out
+
+
 FACTS = ("display_name", "family", "order", "color", "reference", "table1_variant", "cost")
 
 

@@ -13,6 +13,12 @@ from grnbench.errors import GrnbenchError
 def _methods(args) -> int:
     from grnbench.methods import available
 
+    if args.write_index:
+        from grnbench.methods import registry
+
+        index = registry.write_index()
+        print(f"wrote {registry.INDEX_PATH} ({len(index)} built-in methods)")
+        return 0
     for name, cls in available().items():
         print(f"{name:24s} {cls.kind:13s} {cls.description}")
     return 0
@@ -100,7 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true")
     sub = p.add_subparsers(dest="cmd", required=True)
 
-    sub.add_parser("methods", help="list registered methods").set_defaults(fn=_methods)
+    s = sub.add_parser("methods", help="list registered methods")
+    s.add_argument(
+        "--write-index",
+        action="store_true",
+        help="rewrite src/grnbench/methods/index.json from the built-in classes (after adding or changing one)",
+    )
+    s.set_defaults(fn=_methods)
 
     s = sub.add_parser("simulate", help="simulate a GRN dataset (BEELINE-format files)")
     s.add_argument("outdir")

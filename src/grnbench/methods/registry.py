@@ -130,8 +130,10 @@ def merge_params(name: str, defaults: dict, presets: dict, preset: str | None, p
     return {**defaults, **params}
 
 
-def write_index(path: str | Path = INDEX_PATH) -> dict[str, dict]:
-    """Write ``index.json`` from the built-in classes (run after adding or changing a method)."""
+def write_index(path: str | Path | None = None) -> dict[str, dict]:
+    """Write ``index.json`` (default: :data:`INDEX_PATH`) from the built-in classes (run after
+    adding or changing a method: ``grnbench methods --write-index``)."""
+    path = INDEX_PATH if path is None else path
     index = build_index()
     Path(path).write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
     _INDEX_CACHE.pop(str(Path(path)), None)
