@@ -90,18 +90,26 @@ class DeepDRIMModel(nn.Module):
         chunk = chunk_sizes(len(genes), per_gene, self.images.n_bins, self.budget)
         return torch.cat([self._side(genes[i : i + chunk], as_tf) for i in range(0, len(genes), chunk)])
 
-    def _head(self, tf: torch.Tensor, tg: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """Logits of pairs from their primary images and their sides' embeddings ``a``, ``b``."""
+    def _primary(self, tf: torch.Tensor, tg: torch.Tensor) -> torch.Tensor:
+        """Stream A: the embedding of each pair's primary image."""
         img = self.images(tf, tg).contiguous(memory_format=torch.channels_last)
-        primary = self.primary_dense(self.primary(img))
+        return self.primary_dense(self.primary(img))
+
+    def _head(self, primary: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Logits of pairs from their primary embeddings and their sides' embeddings ``a``, ``b``."""
         # DeepDRIM's order: I_aa, I_bb, the a-neighbour images, the b-neighbour images.
         nbr = torch.cat([a[:, 0], b[:, 0], a[:, 1:].flatten(1), b[:, 1:].flatten(1)], dim=1)
         return self.head(torch.cat([primary, nbr], dim=1)).squeeze(-1)
 
     def _logits(self, tf: torch.Tensor, tg: torch.Tensor) -> torch.Tensor:
+        # stream A before stream B, as before df4e727: in training the towers' dropout draws
+        # from one generator in this order, so the order is part of the result
+        primary = self._primary(tf, tg)
         utf, itf = torch.unique(tf, return_inverse=True)
         utg, itg = torch.unique(tg, return_inverse=True)
-        return self._head(tf, tg, self._side(utf, True)[itf], self._side(utg, False)[itg])
+        a = self._side(utf, True)[itf]
+        b = self._side(utg, False)[itg]
+        return self._head(primary, a, b)
 
     def forward(self, tf: torch.Tensor, tg: torch.Tensor) -> torch.Tensor:
         chunk = chunk_sizes(len(tf), 1 + self.n_nbr_images, self.images.n_bins, self.budget)
@@ -113,8 +121,9 @@ class DeepDRIMModel(nn.Module):
         utf, itf = torch.unique(tf, return_inverse=True)
         utg, itg = torch.unique(tg, return_inverse=True)
         a, b = self._sides(utf, True), self._sides(utg, False)
-        return torch.cat([self._head(tf[i : i + chunk], tg[i : i + chunk], a[itf[i : i + chunk]], b[itg[i : i + chunk]])
-                          for i in range(0, len(tf), chunk)])
+        # (no dropout in eval mode, so the order of the streams draws nothing here)
+        return torch.cat([self._head(self._primary(tf[i : i + chunk], tg[i : i + chunk]), a[itf[i : i + chunk]],
+                                     b[itg[i : i + chunk]]) for i in range(0, len(tf), chunk)])
 
 
 @register
