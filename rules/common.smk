@@ -8,6 +8,7 @@ from snakemake.logging import logger
 import grnbench.methods.registry as registry
 from grnbench import layout as L
 from grnbench.data.released import released_files, same_files_every_seed
+from grnbench.workflow import link_files
 
 for _plugin in config.get("plugins", []):
     registry.load_plugin(_plugin)
@@ -53,6 +54,9 @@ def _check_methods():
 
 _check_methods()
 PY_METHODS = [m for m in METHODS if not METHODS[m].get("rule")]
+# registered unsupervised methods run once per dataset and seed (rule infer_unsupervised)
+UNSUPERVISED_PY = [m for m in PY_METHODS if REGISTERED[m].kind == "unsupervised"]
+SUPERVISED_PY = [m for m in PY_METHODS if m not in UNSUPERVISED_PY]
 
 
 def _alt(names):
@@ -123,14 +127,47 @@ def get_metrics_files():
     return [str(L.metrics(RESULTS, *job)) for job in all_jobs()]
 
 
+def infer_key(ds, net, gs, sp, m, s):
+    """The name of the infer job behind a job's edges.csv (logs, benchmarks)."""
+    if m in UNSUPERVISED_PY:  # one run shared by every split
+        return L.unsupervised_key(ds, net, gs, m, s)
+    return L.job_key(ds, net, gs, sp, m, s)
+
+
 def get_infer_benchmarks():
     return [
-        str(L.benchmark_file(RESULTS, "infer", L.job_key(*job))) for job in all_jobs()
+        str(L.benchmark_file(RESULTS, "infer", infer_key(*job))) for job in all_jobs()
     ]
 
 
 def get_edges_files():
     return [str(L.edges(RESULTS, *job)) for job in all_jobs()]
+
+
+def evaluate_inputs(w):
+    """The dataset, the split, and every method's edges.csv (and run.json) of one split and seed."""
+    out = {"h5ad": data_file(w), "split": split_file(w)}
+    for m in METHODS:
+        job = (w.dataset, w.network, w.geneset, w.split, m, w.seed)
+        out[f"edges_{m}"] = str(L.edges(RESULTS, *job))
+        if m in PY_METHODS:  # a rule method of your own writes edges.csv only
+            out[f"run_{m}"] = str(L.run_json(RESULTS, *job))
+    return out
+
+
+def evaluate_jobs(w, input, output):
+    """One entry per method for grnbench.pipeline.evaluate_split, in the order of the config."""
+    return [
+        {
+            "method": m,
+            "edges": input[f"edges_{m}"],
+            "run": input[f"run_{m}"] if f"run_{m}" in input.keys() else None,
+            "out": out,
+            "kind": method_kind(m),
+            "allow_partial": bool(method_cfg(m, "allow_partial")),
+        }
+        for m, out in zip(METHODS, output)
+    ]
 
 
 def data_file(w):
@@ -218,8 +255,9 @@ def infer_inputs(w):
         "stats": str(
             L.fill(RESULTS, L.STATS, **L.wildcards(w, "dataset", "network", "geneset"))
         ),
-        "split": split_file(w),
     }
+    if "split" in w.keys():  # not for infer_unsupervised: that method sees no split
+        out["split"] = split_file(w)
     if _pretrains_encoder(w.method):
         out["encoder"] = encoder_file(w, w.method)
     # tracked: a changed file reruns

@@ -1,27 +1,25 @@
 # Evaluate stage: every prediction file is scored on the same test pairs of its split
-# (and, for unsupervised methods, on all TF->gene pairs as BEELINE does).
+# (and, for unsupervised methods, on all TF->gene pairs as BEELINE does). One job per split and
+# seed scores every method of the config (grnbench.pipeline.evaluate_split): the data and the
+# split are read once, and no method's code is imported, so no plugin runs beside the scoring.
 
 
 rule evaluate:
     input:
-        h5ad=R(L.DATA_H5AD),
-        split=R(L.SPLIT_CSV),
-        edges=R(L.EDGES),
+        unpack(evaluate_inputs),
     output:
-        R(L.METRICS),
+        expand(R(L.METRICS), method=list(METHODS), allow_missing=True),
     log:
-        R(L.log("evaluate", L.JOB_DIR)),
+        R(L.log("evaluate", L.SPLIT_KEY)),
     benchmark:
-        R(L.benchmark("evaluate", L.JOB_DIR))
+        R(L.benchmark("evaluate", L.SPLIT_KEY))
     conda:
         "../envs/grnbench.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        kind=lambda w: method_kind(w.method),
-        allow_partial=lambda w: method_cfg(w.method, "allow_partial"),
-        run=lambda w: str(L.fill(RESULTS, L.RUN, **dict(w.items()))),
+        jobs=evaluate_jobs,
     script:
         "../workflow_scripts/evaluate.py"
 

@@ -1,6 +1,8 @@
 # Infer stage: every registered method (config: methods) x split x seed writes the standard
 # prediction file edges.csv (Gene1,Gene2,EdgeWeight) and run.json (what produced it).
 # A method of your own can instead be any rule writing the same edges.csv (see README).
+# A registered unsupervised method sees no label, so rule infer_unsupervised runs it once per
+# dataset and seed and rule link_unsupervised links its files into every split's job folder.
 
 
 rule infer:
@@ -14,7 +16,7 @@ rule infer:
     benchmark:
         R(L.benchmark("infer", L.JOB_DIR))
     wildcard_constraints:
-        method=_alt(PY_METHODS),
+        method=_alt(SUPERVISED_PY),
     conda:
         "../envs/grnbench.yaml"
     threads: lambda w: method_cfg(w.method, "threads")
@@ -31,6 +33,54 @@ rule infer:
         limits=lambda w: {**config["guards"], **method_cfg(w.method, "guard")},
     script:
         "../workflow_scripts/infer.py"
+
+
+rule infer_unsupervised:
+    input:
+        unpack(infer_inputs),
+    output:
+        edges=R(L.UNSUPERVISED_EDGES),
+        run=R(L.UNSUPERVISED_RUN),
+    log:
+        R(L.log("infer", L.UNSUPERVISED_DIR)),
+    benchmark:
+        R(L.benchmark("infer", L.UNSUPERVISED_DIR))
+    wildcard_constraints:
+        method=_alt(UNSUPERVISED_PY),
+    conda:
+        "../envs/grnbench.yaml"
+    threads: lambda w: method_cfg(w.method, "threads")
+    resources:
+        mem_mb=lambda w, input: infer_resources(w, input)["mem_mb"],
+        runtime=lambda w, input: infer_resources(w, input)["runtime"],
+        gpu=lambda w: method_cfg(w.method, "gpus"),
+    params:
+        preset=lambda w: method_cfg(w.method, "preset"),
+        method_params=infer_params,
+        device=config["device"],
+        record_failure=config["on_method_error"] == "record",
+        plugins=config.get("plugins", []),
+        limits=lambda w: {**config["guards"], **method_cfg(w.method, "guard")},
+    script:
+        "../workflow_scripts/infer.py"
+
+
+# One split's view of an unsupervised method's run: relative symlinks, so every split's job
+# folder holds edges.csv and run.json (README, Outputs); no code of the method runs here.
+rule link_unsupervised:
+    input:
+        edges=R(L.UNSUPERVISED_EDGES),
+        run=R(L.UNSUPERVISED_RUN),
+    output:
+        edges=R(L.EDGES),
+        run=R(L.RUN),
+    log:
+        R(L.log("link_unsupervised", L.JOB_DIR)),
+    wildcard_constraints:
+        method=_alt(UNSUPERVISED_PY),
+    localrule: True
+    run:
+        link_files({input.edges: output.edges, input.run: output.run}, log[0])
 
 
 # scTransNet's encoder: masked-expression pretraining on the dataset's cells, once per dataset and

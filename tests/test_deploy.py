@@ -45,6 +45,7 @@ splits: [genelink]
 methods:
   random: {}
   pcc: {}
+  degree_prior: {}
 """
 
 
@@ -67,7 +68,8 @@ def test_module_dry_run_plans_the_whole_benchmark(tmp_path):
     outer = outer_workflow(tmp_path / "outer")
     r = smk("-n", "--cores", "1", cwd=outer)
     out = r.stdout + r.stderr
-    for rule in ("simulate", "preprocess", "split", "infer", "evaluate", "collect_metrics", "aggregate"):
+    for rule in ("simulate", "preprocess", "split", "infer", "infer_unsupervised", "link_unsupervised", "evaluate",
+                 "collect_metrics", "aggregate"):
         assert f"rule {rule}:" in out, f"rule {rule} not planned under module:\n{out[-3000:]}"
     assert "out/sim/groundtruth/tfs30/genelink/pcc/seed0/edges.csv" in out  # the outer config's results folder
     assert not (ROOT / "out").exists()
@@ -79,7 +81,7 @@ def test_module_runs_a_real_target(tmp_path):
     outer = outer_workflow(tmp_path / "outer")
     smk("--cores", "1", "out/tables/metrics.tsv", cwd=outer)
     m = pd.read_csv(outer / "out" / "tables" / "metrics.tsv", sep="\t")
-    assert set(m["method"]) == {"random", "pcc"}
+    assert set(m["method"]) == {"random", "pcc", "degree_prior"}
     assert (m["status"] == "ok").all(), m[["method", "scope", "status"]]
     assert m["auroc"].between(0, 1).all()
 

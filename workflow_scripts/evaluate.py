@@ -1,6 +1,6 @@
-"""Rule evaluate: score edges.csv on the split's test pairs."""
+"""Rule evaluate: score every method's edges.csv on one split's test pairs."""
 
-from grnbench.pipeline import evaluate
+from grnbench.pipeline import evaluate_split
 from grnbench.workflow import rule_logging
 
 with rule_logging(snakemake):  # noqa: F821
@@ -11,17 +11,7 @@ with rule_logging(snakemake):  # noqa: F821
         "network": w.network,
         "geneset": w.geneset,
         "split": w.split,
-        "method": w.method,
         "seed": int(w.seed),
     }
-    out = evaluate(
-        sm.input.h5ad,
-        sm.input.split,
-        sm.input.edges,
-        sm.output[0],
-        run_path=sm.params.run,
-        kind=sm.params.kind,
-        allow_partial=bool(sm.params.allow_partial),
-        ids=ids,
-    )
-    print(out["status"], out.get("error") or "", out["scopes"])
+    for out in evaluate_split(sm.input.h5ad, sm.input.split, list(sm.params.jobs), ids=ids):
+        print(out["method"], out["status"], out.get("error") or "", out["scopes"])

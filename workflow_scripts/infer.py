@@ -1,4 +1,5 @@
-"""Rule infer: one registered method on one split and seed."""
+"""Rules infer / infer_unsupervised: one registered method on one split (or, unsupervised, on
+no split) and seed."""
 
 import os
 
@@ -14,7 +15,7 @@ with rule_logging(snakemake):  # noqa: F821
         load_plugin(plugin)
     info = run_method(
         sm.input.h5ad,
-        sm.input.split,
+        sm.input.get("split"),  # None for infer_unsupervised: one run serves every split
         sm.output.edges,
         sm.output.run,
         method=sm.wildcards.method,

@@ -18,6 +18,8 @@ The tree (``{results}/``)::
         {split}/split_seed{seed}.csv|json     one split protocol, one seed
         {split}/inputs/seed{seed}/            what a rule method may read (METHOD_INPUT_FILES)
         {split}/{method}/seed{seed}/          one job: edges.csv run.json metrics.json
+        unsupervised/{method}/seed{seed}/     an unsupervised method's one run (edges.csv,
+                                              run.json), linked into every split's job folder
     raw/{dataset}/  downloads/                simulated / rebuilt / downloaded inputs
     logs/{rule}/...log  benchmarks/{rule}/...tsv
     tables/  figures/
@@ -45,6 +47,12 @@ SPLIT_KEY = f"{SPLIT_DIR}/seed{{seed}}"  # names one split's log and benchmark (
 EDGES = f"{JOB_DIR}/edges.csv"
 RUN = f"{JOB_DIR}/run.json"
 METRICS = f"{JOB_DIR}/metrics.json"
+
+#: An unsupervised method sees no label, so it runs once per dataset and seed, whatever the
+#: split; each split's job folder links (symlinks) its edges.csv and run.json to these.
+UNSUPERVISED_DIR = f"{DATASET_DIR}/unsupervised/{{method}}/seed{{seed}}"
+UNSUPERVISED_EDGES = f"{UNSUPERVISED_DIR}/edges.csv"
+UNSUPERVISED_RUN = f"{UNSUPERVISED_DIR}/run.json"
 
 RAW_DIR = "raw/{dataset}"  # BEELINE-format files of a simulated / krumsiek11 / GEO dataset
 RAW_EXPRESSION = f"{RAW_DIR}/ExpressionData.csv"
@@ -149,6 +157,12 @@ def run_json(results, dataset, network, geneset, split, method, seed) -> Path:
 
 def metrics(results, dataset, network, geneset, split, method, seed) -> Path:
     return job_dir(results, dataset, network, geneset, split, method, seed) / "metrics.json"
+
+
+def unsupervised_key(dataset, network, geneset, method, seed) -> str:
+    """``{dataset}/{network}/{geneset}/unsupervised/{method}/seed{seed}``: the name of an
+    unsupervised method's one run (shared by the splits) in logs and benchmarks."""
+    return UNSUPERVISED_DIR.format(dataset=dataset, network=network, geneset=geneset, method=method, seed=seed)
 
 
 def job_key(dataset, network, geneset, split, method, seed) -> str:

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import sys
 import time
 from pathlib import Path
 
@@ -140,6 +141,10 @@ def run_method(
 ) -> dict:
     """Run one registered method on one split and seed; write ``edges.csv`` and ``run.json``.
 
+    An unsupervised method sees no label, so its result is the same on every split: the
+    workflow runs it once per dataset and seed with ``split_path=None`` (``run.json`` records
+    ``split: null``) and links the files into each split's job folder.
+
     ``edges.csv`` (``Gene1,Gene2,EdgeWeight``, sorted by weight): supervised methods score the
     split's test pairs; unsupervised methods score every TF -> gene pair (the test pairs are
     among them), so they can also be scored BEELINE-style over all pairs.
@@ -156,22 +161,27 @@ def run_method(
     parameters, seed, data or split starts afresh), is not an output of the job, and is removed
     once ``edges.csv`` and ``run.json`` are written.
     """
-    import torch
-
     from grnbench.methods import get
 
-    torch.set_num_threads(max(1, int(threads)))
+    cls = get(method)  # imports the method's module (and torch, where the method uses it)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(max(1, int(threads)))
     seed_everything(seed)
-    refused = split_refusal(split_path)
+    if split_path is None and cls.kind != "unsupervised":
+        raise ValueError(f"{method} is {cls.kind}: it needs a split (split_path)")
+    refused = split_refusal(split_path) if split_path is not None else None
     if refused:  # nothing to fit or score: the job fails with the split's reason
         if not record_failure:
             raise InputError(split_path, refused)
         return _record_refused(edges_out, run_out, method=method, seed=seed, preset=preset, params=params,
                                data_path=data_path, split_path=split_path, error=refused)
     data = read_h5ad(data_path)
-    split = read_split(split_path)
-    data.gene_idx(pd.unique(split[["TF", "Target"]].to_numpy().ravel()))
-    cls = get(method)
+    if split_path is None:  # an unsupervised method sees no split: one run serves every split
+        split = pd.DataFrame({"TF": [], "Target": [], "Label": [], "Part": []})
+    else:
+        split = read_split(split_path)
+        data.gene_idx(pd.unique(split[["TF", "Target"]].to_numpy().ravel()))
     # only methods that run on a device resolve it (a CPU method on a CPU node with device: cuda is fine)
     dev = resolve_device(device) if getattr(cls, "uses_device", False) else "cpu"
     model = cls(preset=preset, device=dev, **(params or {}))
@@ -201,7 +211,8 @@ def run_method(
         "labels": model.labels, "resources": getattr(model, "resources", {}),
         "device": dev, "threads": threads, "fit_seconds": round(elapsed, 3) if status == "ok" else None,
         "peak_rss_mb": round(peak_rss_mb(), 1), "grnbench_version": __version__,
-        "data": str(data_path), "split": str(split_path), "status": status, "error": error,
+        "data": str(data_path), "split": None if split_path is None else str(split_path),
+        "status": status, "error": error,
     }
     write_json(info, run_out)
     if status == "ok" and job is not None:
@@ -254,8 +265,8 @@ def _job_state(cls, edges_out, interval_s, **ident):
     """The training-state context of a supervised job (a no-op context otherwise)."""
     from grnbench.methods.training import job_checkpoint
 
-    if cls.kind != "supervised" or interval_s is None:
-        return contextlib.nullcontext()
+    if cls.kind != "supervised" or interval_s is None or "torch" not in sys.modules:
+        return contextlib.nullcontext()  # no torch, no train_pair_model: nothing to resume
     return job_checkpoint(Path(edges_out).parent / "train_state.pt", job_key(**ident), interval_s)
 
 
@@ -351,8 +362,8 @@ def evaluate(data_path, split_path, edges_path, out_path, *, run_path=None, kind
         out = {**head, "status": "failed", "error": refused, "scopes": {"test": {}}, "fit_seconds": None}
         write_json(out, out_path)
         return out
-    data = read_h5ad(data_path)
-    split = read_split(split_path)
+    data = _read_once(read_h5ad, data_path)
+    split = _read_once(read_split, split_path).copy()
     edges = read_edges(edges_path)
     test = split[split["Part"] == "test"]
     if test.empty:
@@ -395,6 +406,42 @@ def evaluate(data_path, split_path, edges_path, out_path, *, run_path=None, kind
            "dataset_size": dataset_size(data)}
     write_json(out, out_path)
     return out
+
+
+def evaluate_split(data_path, split_path, jobs: list[dict], *, ids: dict) -> list[dict]:
+    """Score every method of one split and seed, in one process (rule ``evaluate``).
+
+    ``jobs``: one dict per method, ``{"method", "edges", "run", "out", "kind", "allow_partial"}``
+    (``run``: its ``run.json`` or None for a rule method). Each is :func:`evaluate` exactly; the
+    dataset and the split are read once for all of them. ``ids``: the split's wildcards
+    (dataset, network, geneset, split, seed). Returns the methods' metrics in order.
+    """
+    global _READ_CACHE
+    outs, _READ_CACHE = [], {}
+    try:
+        for job in jobs:
+            out = evaluate(data_path, split_path, job["edges"], job["out"], run_path=job.get("run"),
+                           kind=job.get("kind"), allow_partial=bool(job.get("allow_partial")),
+                           ids={**ids, "method": job["method"]})
+            log.info("%s: %s %s", job["method"], out["status"], out.get("error") or "")
+            outs.append(out)
+    finally:
+        _READ_CACHE = None
+    return outs
+
+
+#: Files read once within :func:`evaluate_split` (path -> what the reader returned); None
+#: elsewhere, so a lone :func:`evaluate` always reads the file as it is now.
+_READ_CACHE: dict | None = None
+
+
+def _read_once(reader, path):
+    if _READ_CACHE is None:
+        return reader(path)
+    key = (reader.__name__, str(Path(path).resolve()))
+    if key not in _READ_CACHE:
+        _READ_CACHE[key] = reader(path)
+    return _READ_CACHE[key]
 
 
 def dataset_size(data: GRNData) -> dict:
@@ -453,9 +500,12 @@ def job_status(metrics_tsv, out_path, *, results_dir) -> pd.DataFrame:
             if err.startswith("split ") and " refused: " in err:
                 log_file = layout.log_file(results_dir, "split", layout.split_key(*ids[:4], r.seed))
             elif "test pairs are not scored" in err:
-                log_file = layout.log_file(results_dir, "evaluate", layout.job_key(*ids))
+                log_file = layout.log_file(results_dir, "evaluate", layout.split_key(*ids[:4], r.seed))
             else:
                 log_file = layout.log_file(results_dir, "infer", layout.job_key(*ids))
+                shared = layout.log_file(results_dir, "infer", layout.unsupervised_key(*ids[:3], *ids[4:]))
+                if getattr(r, "kind", "") == "unsupervised" and shared.exists():
+                    log_file = shared  # its one run, shared by the splits (rule infer_unsupervised)
             rows.append({"dataset": r.dataset, "network": r.network, "geneset": r.geneset, "split": r.split,
                          "method": r.method, "seed": int(r.seed), "status": r.status, "coverage": cov,
                          "error": err, "log": str(log_file)})
@@ -482,8 +532,10 @@ def check_failures(status_tsv, out_path, *, results_dir) -> pd.DataFrame:
     for r in failed.itertuples():
         ids = (r.dataset, r.network, r.geneset, r.split, r.method, r.seed)
         rel = layout.job_key(*ids)
-        layout.edges(results_dir, *ids).unlink(missing_ok=True)
-        layout.run_json(results_dir, *ids).unlink(missing_ok=True)
+        for f in (layout.edges(results_dir, *ids), layout.run_json(results_dir, *ids)):
+            if f.is_symlink():  # an unsupervised method's one run (rule link_unsupervised): retry it
+                f.resolve().unlink(missing_ok=True)
+            f.unlink(missing_ok=True)
         err = r.error if isinstance(r.error, str) else ""
         if err.startswith("split ") and " refused: " in err:
             layout.split_csv(results_dir, *ids[:4], r.seed).unlink(missing_ok=True)

@@ -40,3 +40,26 @@ def rule_logging(snakemake):
                 raise
             finally:
                 root.removeHandler(handler)
+
+
+def link_relative(target, link) -> None:
+    """Make ``link`` a relative symlink to ``target`` (replacing whatever ``link`` was), so a
+    results folder moved or copied as a whole keeps its links (rule ``link_unsupervised``)."""
+    import os
+    from pathlib import Path
+
+    link = Path(link)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    tmp = link.with_name(f".{link.name}.tmp-link")
+    tmp.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(Path(target), link.parent), tmp)
+    os.replace(tmp, link)
+
+
+def link_files(links: dict, log_path) -> None:
+    """``{target: link}``: make each link (:func:`link_relative`) and say so in ``log_path``."""
+    from pathlib import Path
+
+    for target, link in links.items():
+        link_relative(target, link)
+    Path(log_path).write_text("".join(f"{link} -> {target}\n" for target, link in links.items()))
