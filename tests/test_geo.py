@@ -550,5 +550,9 @@ def test_snakemake_plans_geo_chain(tmp_path):
         assert all(f"raw/{ds}/network_{wc['network']}.csv" in inp for wc, inp in pre)
         assert {wc["split"] for wc, _ in by_rule["split"] if wc["dataset"] == ds} == {
             "genelink", "tf_holdout", "degree_matched"}
-        assert {wc["method"] for wc, _ in by_rule["infer"] if wc["dataset"] == ds} == {"random", "degree_prior", "pcc"}
+        # supervised methods run per split (rule infer), unsupervised ones once per dataset and
+        # seed (rule infer_unsupervised), linked into each split's job folder
+        assert {wc["method"] for wc, _ in by_rule["infer"] if wc["dataset"] == ds} == {"degree_prior"}
+        assert {wc["method"] for wc, _ in by_rule["infer_unsupervised"] if wc["dataset"] == ds} == {"random", "pcc"}
+        assert {wc["method"] for wc, _ in by_rule["link_unsupervised"] if wc["dataset"] == ds} == {"random", "pcc"}
         assert any(wc["dataset"] == ds for wc, _ in by_rule["compare_published"])

@@ -41,6 +41,7 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 CONFIG = "config/test.yaml"
 VOLATILE = ["runtime_s", "max_rss_mb"]  # measured, so they differ between runs
 METHODS = ["random", "degree_prior", "label_prior", "pcc"]  # config/test.yaml's methods
+UNSUPERVISED = ["random", "pcc"]  # of those, the ones run once per dataset and seed
 
 pytestmark = pytest.mark.slow
 
@@ -208,7 +209,8 @@ def keep_going(tmp_path_factory):
     )
     outputs = sorted(str(p) for p in res.rglob("*") if p.is_file() and "always_fails" not in str(p))
     before = mtimes(outputs)
-    fail_log = res / "logs/infer/sim/groundtruth/tfs80/genelink/always_fails/seed0.log"
+    # always_fails is unsupervised: one run per dataset and seed, one log (named for every split)
+    fail_log = res / "logs/infer/sim/groundtruth/tfs80/unsupervised/always_fails/seed0.log"
     fail_log_mtime = fail_log.stat().st_mtime_ns if fail_log.exists() else None
     retry = smk(*args, environ=env(plugins=True))
     return {"res": res, "first": first, "tables": tables, "before": before, "retry": retry,
@@ -278,13 +280,17 @@ def test_interrupted_equals_uninterrupted_and_cores_1_equals_cores_2(interrupted
 
 
 def test_prediction_files_byte_identical_across_runs(interrupted, keep_going):
+    """Every split's job folder (3 splits x 4 methods; random's and pcc's are links to their one
+    run per dataset and seed) and those two shared runs themselves."""
     n = 0
     for m in METHODS:
         for a in sorted(interrupted["res"].glob(f"sim/*/*/*/{m}/seed0/edges.csv")):
             b = keep_going["res"] / a.relative_to(interrupted["res"])
             assert a.read_bytes() == b.read_bytes(), f"{a} differs between runs"
             n += 1
-    assert n == 3 * len(METHODS)
+    shared = sorted(interrupted["res"].glob("sim/*/*/unsupervised/*/seed0/edges.csv"))
+    assert {p.parts[-3] for p in shared} == set(UNSUPERVISED)
+    assert n == 3 * len(METHODS) + len(UNSUPERVISED)
 
 
 # --- 3. a failing method -----------------------------------------------------------------------
@@ -323,7 +329,8 @@ def test_rerun_retries_the_failed_job_only(keep_going):
     ran_others = [
         j
         for j in jobs_in(out).values()
-        if j["rule"] == "infer" and "always_fails" not in j["output"][0]
+        if j["rule"] in ("infer", "infer_unsupervised", "link_unsupervised")
+        and "always_fails" not in j["output"][0]
     ]
     assert not ran_others, f"working methods rerun: {ran_others}"
     after = mtimes(keep_going["before"])
