@@ -426,3 +426,64 @@ def test_out_of_fold_features_hide_each_pairs_own_edge():
     full.set_overrides(tf, tg, oof)
     torch.testing.assert_close(full(tf, tg), oof)
     torch.testing.assert_close(full(tg, tf), full.compute(tg, tf))  # other pairs: computed
+
+
+def test_gnnlink_official_preset_is_the_public_codes_maths(tiny_data, tiny_split):
+    """``preset: official`` reproduces GNNLink's TensorFlow code (inits.py, gcn.py, utils.py),
+    written here densely with NumPy: A = directed training positives (row = TF) + I, then
+    preprocess_graph adds I again and normalises D^-1/2 (A + I) D^-1/2 with D = row sums;
+    H = LeakyReLU(A_hat X W1), Z = LeakyReLU(A_hat H W2), S = ReLU(Z Z^T); loss =
+    sqrt(mean over all n^2 entries of mask * (S - Y)^2)."""
+    import torch
+
+    from grnbench.methods import get
+    from grnbench.methods.gnnlink import gnnlink_features
+    from grnbench.methods.training import pair_tensors
+
+    train = tiny_split[tiny_split.Part == "train"]
+    m = get("gnnlink")(preset="official", epochs=1)
+    assert m.params["graph"] == "directed" and m.params["self_loop_weight"] == 2
+    m.fit(tiny_data, train, tiny_split[tiny_split.Part == "val"], seed=0)
+    model = m.model_
+    n = tiny_data.n_genes
+    a = np.zeros((n, n))
+    pos = train[train.Label == 1]
+    a[tiny_data.gene_idx(pos.TF.to_numpy()), tiny_data.gene_idx(pos.Target.to_numpy())] = 1
+    a_ = a + np.eye(n) + np.eye(n)
+    d = a_.sum(1) ** -0.5
+    a_hat = d[:, None] * a_ * d[None, :]
+    x = gnnlink_features(tiny_data.expression()).astype(np.float64)
+    w1 = model.conv1.lin.weight.detach().numpy().T.astype(np.float64)
+    w2 = model.conv2.lin.weight.detach().numpy().T.astype(np.float64)
+
+    def leaky(v):
+        return np.where(v > 0, v, 0.2 * v)
+
+    z = leaky(a_hat @ leaky(a_hat @ (x @ w1)) @ w2)
+    with torch.no_grad():
+        ours = model.encode().numpy()
+    np.testing.assert_allclose(ours, z, rtol=1e-4, atol=1e-5)
+    # the loss the loop minimises, on the same weights
+    tf, tg, y = pair_tensors(tiny_data, train, "cpu")
+    s = np.maximum(z @ z.T, 0)
+    err = (s[tf.numpy(), tg.numpy()] - y.numpy()) ** 2
+    expected = np.sqrt(err.sum() / n**2)
+    from grnbench.methods.training import TrainConfig
+
+    cfg = TrainConfig(loss="rmse", loss_count=n**2)
+    with torch.no_grad():
+        sq = torch.nn.functional.mse_loss(model(tf, tg), y, reduction="sum")
+    assert cfg.loss_count == n**2
+    assert float(torch.sqrt(sq / cfg.loss_count)) == pytest.approx(expected, rel=1e-4)
+    # and the default (symmetric graph, single self loops) is a different operator
+    default = get("gnnlink")(epochs=1).fit(tiny_data, train, tiny_split[tiny_split.Part == "val"], seed=0)
+    directed = set(map(tuple, model.edge_index.T.tolist()))
+    assert all((tg, tf) in directed for tf, tg in zip(a.nonzero()[0], a.nonzero()[1]))  # target -> TF
+    assert set(map(tuple, default.model_.edge_index.T.tolist())) == directed | {(j, i) for i, j in directed}
+
+
+def test_gnnlink_rejects_unknown_options(tiny_data, tiny_split):
+    train, val = tiny_split[tiny_split.Part == "train"], tiny_split[tiny_split.Part == "val"]
+    for bad in ({"graph": "both"}, {"select": "best"}, {"loss": "bce"}, {"self_loop_weight": 3}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            get("gnnlink")(epochs=1, **bad).fit(tiny_data, train, val, seed=0)

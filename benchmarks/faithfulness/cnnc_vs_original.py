@@ -56,7 +56,7 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from genelink_vs_original import commit_of, load, msd, parse_params, run_ours_method  # noqa: E402
+from genelink_vs_original import commit_of, load, msd, ours_cache, parse_params, run_ours_method  # noqa: E402
 
 PARTS = (("train", "Train"), ("val", "Validation"), ("test", "Test"))
 
@@ -177,7 +177,6 @@ def main(argv=None) -> int:
     if not (original / "train_new_model" / "train_with_labels_three_foldx.py").is_file():
         raise SystemExit(f"{original} is not a CNNC checkout (no train_new_model/train_with_labels_three_foldx.py)")
     commit, params = commit_of(original), parse_params(args.param)
-    tag = "".join(f"_{k}={json.dumps(v)}" for k, v in params.items()).replace(" ", "").replace("/", "_")
     print(f"CNNC checkout {original} at {commit}; original epochs {args.epochs}; ours presets {args.presets} "
           f"params {params}; load {load()}")
     record, summary = {"commit": commit, "rows": []}, []
@@ -193,7 +192,7 @@ def main(argv=None) -> int:
                   f"{orig['time_s']:.1f}s cpu {orig['cpu_s']:.1f}s load {orig['load']}{' (cached)' if orig.get('cached') else ''}")
             row = {"network": net, "seed": seed, "original": orig}
             for preset in args.presets:
-                cache = sd / f"cnnc_ours_{preset}{tag}.json"
+                cache = ours_cache(sd, "cnnc", None if preset == "default" else preset, params)
                 if cache.exists():
                     ours = {**json.loads(cache.read_text()), "cached": True}
                 else:

@@ -142,6 +142,18 @@ def run_ours(folder: Path, split_dir: Path, name: str, seed: int, preset: str | 
     return run_ours_method("genelink", folder, split_dir, name, seed, preset, params)
 
 
+def ours_cache(split_dir: Path, method: str, preset: str | None, params: dict) -> Path:
+    """Where one run of ours is cached: named by the method, the preset and a hash of the
+    *resolved* parameters, so a changed default or preset never returns a stale result."""
+    import hashlib
+
+    from grnbench.methods import get
+
+    resolved = get(method)(preset=preset, **params).params
+    h = hashlib.sha1(json.dumps(resolved, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    return split_dir / f"{method}_ours_{preset or 'default'}_{h}.json"
+
+
 def run_ours_method(method: str, folder: Path, split_dir: Path, name: str, seed: int, preset: str | None,
                     params: dict) -> dict:
     """Our ``method`` fitted on a split folder's train/validation files, scored on its test file."""
@@ -240,7 +252,7 @@ def main(argv=None) -> int:
                   f"{' (cached)' if orig.get('cached') else ''}")
             row = {"network": net, "seed": seed, "split": facts, "original": orig}
             for preset in args.presets:
-                cache = sd / f"ours_{preset}{tag.replace(' ', '_').replace('/', '_')}.json"
+                cache = ours_cache(sd, "genelink", None if preset == "default" else preset, params)
                 if cache.exists():
                     ours = {**json.loads(cache.read_text()), "cached": True}
                 else:

@@ -55,7 +55,11 @@ class TrainConfig:
     weight_decay: float = 0.0
     lr_decay: float | None = None  # multiply lr by this after every optimiser step
     patience: int | None = None
-    loss: str = "bce"  # "bce" on logits, or "mse" on raw outputs (GNNLink)
+    # "bce" on logits; "mse" on raw outputs (GNNLink); "rmse": sqrt(sum of squared errors /
+    # loss_count), GNNLink's official loss (its squared errors are averaged over all n^2 entries
+    # of the gene x gene matrix, the unlabelled ones being masked to zero)
+    loss: str = "bce"
+    loss_count: int | None = None  # "rmse"'s denominator; None = the number of pairs in the batch
     select_on: str = "auroc"  # validation metric for model selection: auroc | auprc
     device: str = "cpu"
     progress: bool = False
@@ -162,6 +166,8 @@ def train_pair_model(
     extra_loss: Callable[[torch.nn.Module], torch.Tensor] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place and load its best-on-validation weights before returning."""
+    if cfg.loss not in ("bce", "mse", "rmse"):
+        raise ValueError(f"TrainConfig.loss must be bce, mse or rmse, got {cfg.loss!r}")
     dev = cfg.device
     model.to(dev)
     tf, tg, y = pair_tensors(data, train, dev)
@@ -211,6 +217,9 @@ def train_pair_model(
             out = model(tf[idx], tg[idx])
             if cfg.loss == "mse":
                 loss = torch.nn.functional.mse_loss(out, y[idx])
+            elif cfg.loss == "rmse":
+                sq = torch.nn.functional.mse_loss(out, y[idx], reduction="sum")
+                loss = torch.sqrt(sq / (cfg.loss_count or len(idx)))
             else:
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(out, y[idx])
             if extra_loss is not None:
