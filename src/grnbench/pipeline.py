@@ -263,10 +263,11 @@ def job_key(*, method: str, params: dict, seed: int, preset, device: str, data_p
 
 def _job_state(cls, edges_out, interval_s, **ident):
     """The training-state context of a supervised job (a no-op context otherwise)."""
-    from grnbench.methods.training import job_checkpoint
-
     if cls.kind != "supervised" or interval_s is None or "torch" not in sys.modules:
         return contextlib.nullcontext()  # no torch, no train_pair_model: nothing to resume
+    # imported past the check only: methods.training imports torch and scikit-learn (2.4 CPU-s)
+    from grnbench.methods.training import job_checkpoint
+
     return job_checkpoint(Path(edges_out).parent / "train_state.pt", job_key(**ident), interval_s)
 
 
