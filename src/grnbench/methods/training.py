@@ -40,9 +40,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 from grnbench.data.dataset import GRNData
+from grnbench.evaluate.ranking import auroc, average_precision
 
 log = logging.getLogger("grnbench.training")
 
@@ -134,7 +134,7 @@ def pair_tensors(data: GRNData, pairs: pd.DataFrame, device: str = "cpu"):
 def val_metrics(y: np.ndarray, s: np.ndarray) -> dict[str, float]:
     if len(y) == 0 or len(np.unique(y)) < 2 or not np.all(np.isfinite(s)):
         return {"auroc": float("nan"), "auprc": float("nan")}
-    return {"auroc": float(roc_auc_score(y, s)), "auprc": float(average_precision_score(y, s))}
+    return {"auroc": auroc(y, s), "auprc": average_precision(y, s)}  # scikit-learn's, to the bit
 
 
 @torch.no_grad()
