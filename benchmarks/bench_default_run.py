@@ -70,6 +70,8 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("/tmp/bench_default"))
     ap.add_argument("--compare", type=Path, default=None, help="another run's tables/metrics.tsv")
     ap.add_argument("--summarise", type=Path, default=None, help="print an existing results folder's per-rule costs")
+    ap.add_argument("--snakemake-args", nargs=argparse.REMAINDER, default=[],
+                    help="the rest of the line goes to snakemake (e.g. --scheduler greedy)")
     args = ap.parse_args()
     if args.summarise:
         t = per_rule(args.summarise)
@@ -80,6 +82,7 @@ def main() -> int:
     cmd = [sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--config", f"results={args.out}"]
     if args.configfile:
         cmd[3:3] = ["--configfile", args.configfile]
+    cmd += args.snakemake_args
     load0 = os.getloadavg()
     t0, r0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -93,7 +96,10 @@ def main() -> int:
     jobs = (r.stdout + r.stderr).count("Finished job")
     print(f"{' '.join(cmd[1:])}\n  wall {wall:.0f} s, CPU {user + system:.0f} s ({user:.0f} user + {system:.0f} system), "
           f"{jobs} jobs, load average before {load0[0]:.2f}, after {load1[0]:.2f} (1 min)")
-    print(per_rule(args.out).to_string(float_format=lambda x: f"{x:.1f}"))
+    t = per_rule(args.out)
+    print(t.to_string(float_format=lambda x: f"{x:.1f}"))
+    print(f"  jobs' benchmark files: {t['cpu_s'].sum():.0f} CPU s; the rest, {user + system - t['cpu_s'].sum():.0f} CPU s, "
+          "is Snakemake itself (planning, scheduling, starting each job) and what the files miss")
     if args.compare:
         same = compare(args.out / "tables" / "metrics.tsv", args.compare)
         print(f"metrics.tsv identical to {args.compare} apart from {RUNTIME_COLUMNS}: {same}")

@@ -8,7 +8,6 @@ from snakemake.logging import logger
 import grnbench.methods.registry as registry
 from grnbench import layout as L
 from grnbench.data.released import released_files, same_files_every_seed
-from grnbench.workflow import link_files
 
 for _plugin in config.get("plugins", []):
     registry.load_plugin(_plugin)

@@ -76,11 +76,15 @@ rule link_unsupervised:
         run=R(L.RUN),
     log:
         R(L.log("link_unsupervised", L.JOB_DIR)),
+    benchmark:
+        R(L.benchmark("link_unsupervised", L.JOB_DIR))
     wildcard_constraints:
         method=_alt(UNSUPERVISED_PY),
     localrule: True
-    run:
-        link_files({input.edges: output.edges, input.run: output.run}, log[0])
+    conda:
+        "../envs/grnbench.yaml"
+    script:
+        "../workflow_scripts/link_unsupervised.py"
 
 
 # scTransNet's encoder: masked-expression pretraining on the dataset's cells, once per dataset and

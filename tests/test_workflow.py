@@ -150,14 +150,11 @@ def test_every_rule_has_log_and_benchmark():
     """House style (snakemake-workflows): each rule writes a log and a benchmark file."""
     import re
 
-    # link_unsupervised makes two symlinks in Snakemake's own process (a localrule's run:
-    # block): a benchmark there would time Snakemake itself, not the rule; it keeps its log
-    no_benchmark = {"link_unsupervised"}
     missing = []
     for f in sorted((ROOT / "rules").glob("*.smk")):
         blocks = re.split(r"^rule (\w+):", f.read_text(), flags=re.M)[1:]
         for name, body in zip(blocks[::2], blocks[1::2]):
-            for key in ("log:",) if name in no_benchmark else ("log:", "benchmark:"):
+            for key in ("log:", "benchmark:"):
                 if f"\n    {key}" not in body:
                     missing.append(f"{f.name}: rule {name} has no {key}")
     assert not missing, "\n".join(missing)
