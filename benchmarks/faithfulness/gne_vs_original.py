@@ -39,7 +39,7 @@ pairs ~0.1 AUROC lower, so one initialisation per split leaves that lottery insi
 
     python benchmarks/faithfulness/gne_vs_original.py --original /path/to/GNE \
         --python /path/to/tf-venv/bin/python --splits /tmp/genelink_faithfulness \
-        --networks specific nonspecific --seeds 0 1 2 --presets default official --inits 8
+        --networks specific nonspecific --seeds 0 1 2 --presets default official --inits 32
 """
 
 from __future__ import annotations
