@@ -56,7 +56,7 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from genelink_vs_original import commit_of, load, msd, ours_cache, parse_params, run_ours_method  # noqa: E402
+from genelink_vs_original import commit_of, comparison_table, load, ours_result, parse_params  # noqa: E402
 
 PARTS = (("train", "Train"), ("val", "Validation"), ("test", "Test"))
 
@@ -192,30 +192,15 @@ def main(argv=None) -> int:
                   f"{orig['time_s']:.1f}s cpu {orig['cpu_s']:.1f}s load {orig['load']}{' (cached)' if orig.get('cached') else ''}")
             row = {"network": net, "seed": seed, "original": orig}
             for preset in args.presets:
-                cache = ours_cache(sd, "cnnc", None if preset == "default" else preset, params)
-                if cache.exists():
-                    ours = {**json.loads(cache.read_text()), "cached": True}
-                else:
-                    ours = run_ours_method("cnnc", folder, sd, f"{net}/{args.cell}/{args.geneset}", seed,
-                                           None if preset == "default" else preset, params)
-                    cache.write_text(json.dumps(ours))
+                ours = ours_result("cnnc", folder, sd, f"{net}/{args.cell}/{args.geneset}", seed, preset, params)
                 row[preset] = ours
                 print(f"[{net} seed {seed}] ours[{preset}] AUROC {ours['auroc']:.4f} AUPRC {ours['auprc']:.4f} "
                       f"time {ours['time_s']:.1f}s cpu {ours['cpu_s']:.1f}s best epoch {ours['best_epoch']} "
                       f"load {ours['load']}{' (cached)' if ours.get('cached') else ''}")
             rows.append(row)
         record["rows"] += rows
-        o = {k: [r["original"][k] for r in rows] for k in ("auroc", "auprc", "time_s", "cpu_s")}
-        summary += [f"\n{net} {args.cell} {args.geneset}, seeds {args.seeds}, CNNC {commit[:7]}:",
-                    "| run | AUROC | AUPRC | ΔAUROC (ours − orig) | ΔAUPRC | wall s | CPU s | CPU ratio |",
-                    "|---|---|---|---|---|---|---|---|",
-                    f"| original ({args.epochs} epochs) | {msd(o['auroc'])} | {msd(o['auprc'])} | | | "
-                    f"{np.mean(o['time_s']):.1f} | {np.mean(o['cpu_s']):.1f} | 1 |"]
-        for preset in args.presets:
-            u = {k: [r[preset][k] for r in rows] for k in ("auroc", "auprc", "time_s", "cpu_s")}
-            summary.append(f"| ours `{preset}` | {msd(u['auroc'])} | {msd(u['auprc'])} | "
-                           f"{np.mean(u['auroc']) - np.mean(o['auroc']):+.3f} | {np.mean(u['auprc']) - np.mean(o['auprc']):+.3f} | "
-                           f"{np.mean(u['time_s']):.1f} | {np.mean(u['cpu_s']):.1f} | {np.mean(u['cpu_s']) / np.mean(o['cpu_s']):.2f} |")
+        summary += comparison_table(f"\n{net} {args.cell} {args.geneset}, seeds {args.seeds}, CNNC {commit[:7]}:",
+                                    f"{args.epochs} epochs", rows, args.presets)
     print("\n".join(summary))
     print(f"load at the end: {load()}")
     if args.json:

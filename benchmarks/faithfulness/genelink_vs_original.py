@@ -179,6 +179,36 @@ def run_ours_method(method: str, folder: Path, split_dir: Path, name: str, seed:
             "time_s": dt, "cpu_s": dc, "load": f"{load_before} -> {load()}", "best_epoch": m.labels.get("best_epoch")}
 
 
+def ours_result(method: str, folder: Path, split_dir: Path, name: str, seed: int, preset: str,
+                params: dict, suffix: str = "") -> dict:
+    """One run of ours (``preset`` 'default' = none), from its cache when there, else run and cached."""
+    cache = ours_cache(split_dir, method, None if preset == "default" else preset, params)
+    cache = cache.with_name(f"{cache.stem}{suffix}.json")
+    if cache.exists():
+        return {**json.loads(cache.read_text()), "cached": True}
+    ours = run_ours_method(method, folder, split_dir, name, seed, None if preset == "default" else preset, params)
+    cache.write_text(json.dumps(ours))
+    return ours
+
+
+def comparison_table(title: str, original: str, rows: list[dict], presets: list[str], tag: str = "") -> list[str]:
+    """The printed summary: the original's row, then ours per preset (mean ± sd over ``rows``,
+    differences to the original, wall and CPU seconds, CPU ratio)."""
+    o = {k: [r["original"][k] for r in rows] for k in ("auroc", "auprc", "time_s", "cpu_s")}
+    proc = [r["original"].get("process_cpu_s") for r in rows]
+    proc = f" (process {np.mean(proc):.1f})" if None not in proc else ""
+    out = [title, "| run | AUROC | AUPRC | ΔAUROC (ours − orig) | ΔAUPRC | wall s | CPU s | CPU ratio |",
+           "|---|---|---|---|---|---|---|---|",
+           f"| original ({original}) | {msd(o['auroc'])} | {msd(o['auprc'])} | | | "
+           f"{np.mean(o['time_s']):.1f} | {np.mean(o['cpu_s']):.1f}{proc} | 1 |"]
+    for preset in presets:
+        u = {k: [r[preset][k] for r in rows] for k in ("auroc", "auprc", "time_s", "cpu_s")}
+        out.append(f"| ours `{preset}`{tag} | {msd(u['auroc'])} | {msd(u['auprc'])} | "
+                   f"{np.mean(u['auroc']) - np.mean(o['auroc']):+.3f} | {np.mean(u['auprc']) - np.mean(o['auprc']):+.3f} | "
+                   f"{np.mean(u['time_s']):.1f} | {np.mean(u['cpu_s']):.1f} | {np.mean(u['cpu_s']) / np.mean(o['cpu_s']):.2f} |")
+    return out
+
+
 def split_facts(split_dir: Path) -> dict:
     """Sizes, and the original generator's overlaps (a test pair that is also a train/val pair)."""
     parts = {p: pd.read_csv(split_dir / f"{f}_set.csv", index_col=0)
@@ -252,36 +282,15 @@ def main(argv=None) -> int:
                   f"{' (cached)' if orig.get('cached') else ''}")
             row = {"network": net, "seed": seed, "split": facts, "original": orig}
             for preset in args.presets:
-                cache = ours_cache(sd, "genelink", None if preset == "default" else preset, params)
-                if cache.exists():
-                    ours = {**json.loads(cache.read_text()), "cached": True}
-                else:
-                    ours = run_ours(folder, sd, f"{net}/{args.cell}/{args.geneset}", seed,
-                                    None if preset == "default" else preset, params)
-                    cache.write_text(json.dumps(ours))
+                ours = ours_result("genelink", folder, sd, f"{net}/{args.cell}/{args.geneset}", seed, preset, params)
                 row[preset] = ours
                 print(f"[{net} seed {seed}] ours[{preset}] AUROC {ours['auroc']:.4f} AUPRC {ours['auprc']:.4f} "
                       f"time {ours['time_s']:.1f}s cpu {ours['cpu_s']:.1f}s (x{ours['cpu_s'] / orig['cpu_s']:.2f}) best epoch "
                       f"{ours['best_epoch']} load {ours['load']}{' (cached)' if ours.get('cached') else ''}")
             rows.append(row)
         record["rows"] += rows
-        o_auc = [r["original"]["auroc"] for r in rows]
-        o_ap = [r["original"]["auprc"] for r in rows]
-        o_t = [r["original"]["time_s"] for r in rows]
-        o_c = [r["original"]["cpu_s"] for r in rows]
-        summary.append(f"\n{net} {args.cell} {args.geneset}, seeds {args.seeds}, GENELink {commit[:7]}:")
-        summary.append("| run | AUROC | AUPRC | ΔAUROC (ours − orig) | ΔAUPRC | wall s | CPU s | CPU ratio |")
-        summary.append("|---|---|---|---|---|---|---|---|")
-        summary.append(f"| original (Demo.py, {args.epochs} epochs) | {msd(o_auc)} | {msd(o_ap)} | | | "
-                       f"{np.mean(o_t):.1f} | {np.mean(o_c):.1f} | 1 |")
-        for preset in args.presets:
-            auc = [r[preset]["auroc"] for r in rows]
-            ap_ = [r[preset]["auprc"] for r in rows]
-            t = [r[preset]["time_s"] for r in rows]
-            c = [r[preset]["cpu_s"] for r in rows]
-            summary.append(f"| ours `{preset}`{tag} | {msd(auc)} | {msd(ap_)} | {np.mean(auc) - np.mean(o_auc):+.3f} | "
-                           f"{np.mean(ap_) - np.mean(o_ap):+.3f} | {np.mean(t):.1f} | {np.mean(c):.1f} | "
-                           f"{np.mean(c) / np.mean(o_c):.2f} |")
+        summary += comparison_table(f"\n{net} {args.cell} {args.geneset}, seeds {args.seeds}, GENELink {commit[:7]}:",
+                                    f"Demo.py, {args.epochs} epochs", rows, args.presets, tag)
     print("\n".join(summary))
     print(f"load at the end: {load()}")
     if args.json:

@@ -56,7 +56,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -64,7 +63,7 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from genelink_vs_original import commit_of, load, msd, ours_cache, parse_params, run_ours_method  # noqa: E402
+from genelink_vs_original import commit_of, comparison_table, load, ours_result, parse_params  # noqa: E402
 
 MODULES = ("run_GNE.py", "GNE.py", "LoadData.py", "convertdata.py", "utils.py", "evaluation.py")
 NO_JIT = "jit = lambda f: f  # (shim: numba of 2019 ran these in object mode, i.e. as plain Python)"
@@ -206,32 +205,17 @@ def main(argv=None) -> int:
                       f"{' (cached)' if orig.get('cached') else ''}")
                 row = {"network": net, "seed": seed, "init": init, "original": orig}
                 for preset in args.presets:
-                    cache = ours_cache(sd, "gne", None if preset == "default" else preset, params)
-                    cache = cache.with_name(f"{cache.stem}{suffix}.json")
-                    if cache.exists():
-                        ours = {**json.loads(cache.read_text()), "cached": True}
-                    else:
-                        ours = run_ours_method("gne", folder, sd, f"{net}/{args.cell}/{args.geneset}", init,
-                                               None if preset == "default" else preset, params)
-                        cache.write_text(json.dumps(ours))
+                    ours = ours_result("gne", folder, sd, f"{net}/{args.cell}/{args.geneset}", init, preset,
+                                       params, suffix)
                     row[preset] = ours
                     print(f"[{net} seed {seed} init {init}] ours[{preset}] AUROC {ours['auroc']:.4f} "
                           f"AUPRC {ours['auprc']:.4f} time {ours['time_s']:.1f}s cpu {ours['cpu_s']:.1f}s best epoch "
                           f"{ours['best_epoch']} load {ours['load']}{' (cached)' if ours.get('cached') else ''}")
                 rows.append(row)
         record["rows"] += rows
-        o = {k: [r["original"][k] for r in rows] for k in ("auroc", "auprc", "time_s", "cpu_s", "process_cpu_s")}
-        summary += [f"\n{net} {args.cell} {args.geneset}, split seeds {args.seeds} x {args.inits} training run(s) "
-                    f"each (mean +- sd over all {len(rows)}), GNE {commit[:7]}:",
-                    "| run | AUROC | AUPRC | ΔAUROC (ours − orig) | ΔAUPRC | wall s | CPU s | CPU ratio |",
-                    "|---|---|---|---|---|---|---|---|",
-                    f"| original (run_GNE.py) | {msd(o['auroc'])} | {msd(o['auprc'])} | | | "
-                    f"{np.mean(o['time_s']):.1f} | {np.mean(o['cpu_s']):.1f} (process {np.mean(o['process_cpu_s']):.1f}) | 1 |"]
-        for preset in args.presets:
-            u = {k: [r[preset][k] for r in rows] for k in ("auroc", "auprc", "time_s", "cpu_s")}
-            summary.append(f"| ours `{preset}`{tag} | {msd(u['auroc'])} | {msd(u['auprc'])} | "
-                           f"{np.mean(u['auroc']) - np.mean(o['auroc']):+.3f} | {np.mean(u['auprc']) - np.mean(o['auprc']):+.3f} | "
-                           f"{np.mean(u['time_s']):.1f} | {np.mean(u['cpu_s']):.1f} | {np.mean(u['cpu_s']) / np.mean(o['cpu_s']):.2f} |")
+        summary += comparison_table(f"\n{net} {args.cell} {args.geneset}, split seeds {args.seeds} x {args.inits} "
+                                    f"training run(s) each (mean +- sd over all {len(rows)}), GNE {commit[:7]}:",
+                                    "run_GNE.py", rows, args.presets, tag)
         early = [f"original {sum((r['original']['best_epoch'] or 0) <= 2 for r in rows)}/{len(rows)}"]
         early += [f"ours {p} {sum((r[p]['best_epoch'] or 0) <= 2 for r in rows)}/{len(rows)}" for p in args.presets]
         summary.append("runs whose kept epoch is 1 or 2 (default: its joint loop's epoch): " + ", ".join(early))
