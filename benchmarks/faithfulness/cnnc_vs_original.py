@@ -56,7 +56,15 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from genelink_vs_original import commit_of, comparison_table, load, ours_result, parse_params  # noqa: E402
+from genelink_vs_original import (  # noqa: E402
+    add_referee_args,
+    commit_of,
+    comparison_table,
+    finish,
+    load,
+    ours_result,
+    parse_params,
+)
 
 PARTS = (("train", "Train"), ("val", "Validation"), ("test", "Test"))
 
@@ -160,18 +168,8 @@ def run_original(original: Path, py: str, folder: Path, split_dir: Path, seed: i
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--original", required=True, type=Path, help="a xiaoyeye/CNNC checkout")
-    ap.add_argument("--python", required=True, help="an interpreter with TensorFlow/Keras 2 (see the docstring)")
-    ap.add_argument("--splits", required=True, type=Path, help="genelink_vs_original.py's --workdir")
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "genelink")
-    ap.add_argument("--cell", default="mDC")
-    ap.add_argument("--geneset", default="tfs500")
-    ap.add_argument("--networks", nargs="+", default=["specific"], choices=["specific", "nonspecific"])
-    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    add_referee_args(ap, "xiaoyeye/CNNC", "TensorFlow/Keras 2")
     ap.add_argument("--epochs", type=int, default=20, help="the original's epochs (its three-fold script: 20)")
-    ap.add_argument("--presets", nargs="+", default=["default"], help="ours' presets ('default' = none)")
-    ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="extra parameter for ours")
-    ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     original = args.original.resolve()
     if not (original / "train_new_model" / "train_with_labels_three_foldx.py").is_file():
@@ -201,11 +199,7 @@ def main(argv=None) -> int:
         record["rows"] += rows
         summary += comparison_table(f"\n{net} {args.cell} {args.geneset}, seeds {args.seeds}, CNNC {commit[:7]}:",
                                     f"{args.epochs} epochs", rows, args.presets)
-    print("\n".join(summary))
-    print(f"load at the end: {load()}")
-    if args.json:
-        args.json.write_text(json.dumps(record, indent=1))
-    return 0
+    return finish(summary, record, args.json)
 
 
 if __name__ == "__main__":

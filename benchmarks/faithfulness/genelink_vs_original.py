@@ -209,6 +209,30 @@ def comparison_table(title: str, original: str, rows: list[dict], presets: list[
     return out
 
 
+def add_referee_args(ap, checkout: str, interpreter: str) -> None:
+    """The arguments the TensorFlow referees (CNNC, GNE, GNNLink) share."""
+    ap.add_argument("--original", required=True, type=Path, help=f"a {checkout} checkout")
+    ap.add_argument("--python", required=True, help=f"an interpreter with {interpreter} (see the docstring)")
+    ap.add_argument("--splits", required=True, type=Path, help="genelink_vs_original.py's --workdir")
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "genelink")
+    ap.add_argument("--cell", default="mDC")
+    ap.add_argument("--geneset", default="tfs500")
+    ap.add_argument("--networks", nargs="+", default=["specific"], choices=["specific", "nonspecific"])
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    ap.add_argument("--presets", nargs="+", default=["default"], help="ours' presets ('default' = none)")
+    ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="extra parameter for ours")
+    ap.add_argument("--json", type=Path)
+
+
+def finish(summary: list[str], record: dict, json_path: Path | None) -> int:
+    """Print the summary and the load, write the record where asked."""
+    print("\n".join(summary))
+    print(f"load at the end: {load()}")
+    if json_path:
+        json_path.write_text(json.dumps(record, indent=1))
+    return 0
+
+
 def split_facts(split_dir: Path) -> dict:
     """Sizes, and the original generator's overlaps (a test pair that is also a train/val pair)."""
     parts = {p: pd.read_csv(split_dir / f"{f}_set.csv", index_col=0)
@@ -291,11 +315,7 @@ def main(argv=None) -> int:
         record["rows"] += rows
         summary += comparison_table(f"\n{net} {args.cell} {args.geneset}, seeds {args.seeds}, GENELink {commit[:7]}:",
                                     f"Demo.py, {args.epochs} epochs", rows, args.presets, tag)
-    print("\n".join(summary))
-    print(f"load at the end: {load()}")
-    if args.json:
-        args.json.write_text(json.dumps(record, indent=1))
-    return 0
+    return finish(summary, record, args.json)
 
 
 if __name__ == "__main__":

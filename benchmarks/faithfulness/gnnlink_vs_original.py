@@ -56,7 +56,15 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from genelink_vs_original import commit_of, comparison_table, load, ours_result, parse_params  # noqa: E402
+from genelink_vs_original import (  # noqa: E402
+    add_referee_args,
+    commit_of,
+    comparison_table,
+    finish,
+    load,
+    ours_result,
+    parse_params,
+)
 
 MODULES = ("main.py", "inits.py", "gcn.py", "Transorfomer.py", "utils.py")
 
@@ -125,19 +133,9 @@ def run_original(original: Path, py: str, folder: Path, split: Path, seed: int, 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--original", required=True, type=Path, help="a sdesignates/GNNLink checkout")
-    ap.add_argument("--python", required=True, help="an interpreter with TensorFlow 2 (see the docstring)")
-    ap.add_argument("--splits", required=True, type=Path, help="genelink_vs_original.py's --workdir")
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "genelink")
-    ap.add_argument("--cell", default="mDC")
-    ap.add_argument("--geneset", default="tfs500")
-    ap.add_argument("--networks", nargs="+", default=["specific"], choices=["specific", "nonspecific"])
-    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    ap.add_argument("--presets", nargs="+", default=["default"], help="ours' presets ('default' = none)")
-    ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="extra parameter for ours")
+    add_referee_args(ap, "sdesignates/GNNLink", "TensorFlow 2")
     ap.add_argument("--inits", type=int, default=1,
                     help="training runs per split: seeds s, s+1000, ... for both (initialisation noise)")
-    ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     original = args.original.resolve()
     missing = [m for m in MODULES if not (original / m).is_file()]
@@ -174,11 +172,7 @@ def main(argv=None) -> int:
         summary += comparison_table(f"\n{net} {args.cell} {args.geneset}, split seeds {args.seeds} x {args.inits} "
                                     f"training run(s) each (mean +- sd over all {len(rows)}), GNNLink {commit[:7]}:",
                                     "main.py, 100 epochs", rows, args.presets, tag)
-    print("\n".join(summary))
-    print(f"load at the end: {load()}")
-    if args.json:
-        args.json.write_text(json.dumps(record, indent=1))
-    return 0
+    return finish(summary, record, args.json)
 
 
 if __name__ == "__main__":
