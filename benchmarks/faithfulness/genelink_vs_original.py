@@ -138,10 +138,6 @@ def run_original(original: Path, folder: Path, split: Path, seed: int, epochs: i
     return res
 
 
-def run_ours(folder: Path, split_dir: Path, name: str, seed: int, preset: str | None, params: dict) -> dict:
-    return run_ours_method("genelink", folder, split_dir, name, seed, preset, params)
-
-
 def ours_cache(split_dir: Path, method: str, preset: str | None, params: dict) -> Path:
     """Where one run of ours is cached: named by the method, the preset and a hash of the
     *resolved* parameters, so a changed default or preset never returns a stale result."""
